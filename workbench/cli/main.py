@@ -1,0 +1,68 @@
+"""``workbench`` command: parses arguments and dispatches to one module per command group.
+
+Every command module exposes ``register(subparsers)``, which adds its parsers and
+sets ``func`` (called with the parsed args, returning an exit code).
+Errors caused by input become one clear message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from workbench import __version__
+from workbench.errors import InvalidInput, WorkbenchError
+
+COMMAND_MODULES = (
+    "workbench.cli.benchmark_commands",
+    "workbench.cli.prompt_commands",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with usage, as argparse does, but name the command
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="workbench",
+        description="Choose a text-to-video model on evidence: your prompts, your scorers, your bar.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def report_error(error: WorkbenchError) -> None:
+    if isinstance(error, InvalidInput):
+        count = len(error.problems)
+        print(f"workbench: {count} problem{'s' if count != 1 else ''} found:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+    else:
+        print(f"workbench: error: {error}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except WorkbenchError as error:
+        report_error(error)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Reading video files: one decode pass, probing, thumbnails and PNG images."""

@@ -1,0 +1,1 @@
+"""Video providers: one async interface for local generators and hosted APIs."""
