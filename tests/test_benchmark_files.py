@@ -94,7 +94,7 @@ def test_prompts_round_trip_is_stable(tiny_bench):
         ('{"id": "broken", "text": ', "prompts.jsonl:4: not valid JSON"),
         ('["a list"]', "prompts.jsonl:4: each line must be a JSON object"),
         ('{"id": "r", "text": "x", "resolution": "big"}', "prompts.jsonl:4: resolution: resolution 'big'"),
-        ('{"id": "t", "text": "x", "tags": ["Has Space"]}', "prompts.jsonl:4: tags.0: tag 'Has Space' is not valid"),
+        ('{"id": "t", "text": "x", "tags": ["Has Space"]}', "prompts.jsonl:4: tags: tag 'Has Space' is not valid"),
     ],
 )
 def test_prompt_errors_name_file_line_and_field(tiny_bench, line, expected):
@@ -110,18 +110,18 @@ def test_prompt_errors_name_file_line_and_field(tiny_bench, line, expected):
     "old, new, expected",
     [
         ('min = 0.9  # keep this comment', 'min = 0.9\nmax = 0.5',
-         "benchmark.toml:19: thresholds.temporal_flicker: min (0.9) is greater than max (0.5)"),
+         "benchmark.toml:17: thresholds.temporal_flicker: min (0.9) is greater than max (0.5)"),
         ('candidate = "new"', 'candidate = "ghost"',
-         "benchmark.toml:26: gate.candidate: model 'ghost' is not defined under [models]"),
+         "benchmark.toml:22: gate.candidate: model 'ghost' is not defined under [models]"),
         ('flicker = 0.01', 'flicker = 0.01\nwobble = 3',
-         "benchmark.toml:14: models.new.wobble: unknown key"),
+         "benchmark.toml:16: models.new.wobble: unknown key"),
         ('description = "two models, three prompts"', 'description = "x"\ncolour = "red"',
          "benchmark.toml:4: colour: unknown key"),
-        ('margin = 0.01', 'margin = -1', "benchmark.toml:28: gate.margin: Input should be greater than or equal to 0"),
+        ('margin = 0.01', 'margin = -1', "benchmark.toml:24: gate.margin: Input should be greater than or equal to 0"),
         ('provider = "synthetic"\n# a comment', 'provider = "magic"\n# a comment',
          "benchmark.toml:9: models.old.provider: unknown provider 'magic'"),
         ('[thresholds.temporal_flicker]', '[thresholds.no_such_scorer]',
-         "benchmark.toml:18: thresholds.no_such_scorer: unknown scorer 'no_such_scorer'"),
+         "benchmark.toml:17: thresholds.no_such_scorer: unknown scorer 'no_such_scorer'"),
         ('name = "tiny"', 'name = "tiny', "benchmark.toml:2: not valid TOML"),
     ],
 )

@@ -86,6 +86,6 @@ def test_import_csv_errors_save_nothing(tiny_bench, tmp_path):
     with pytest.raises(InvalidInput, match="needs a 'text' column"):
         import_prompts(Benchmark.load(tiny_bench), bad)
     bad.write_text('text,tags\n"fine one",ok\n"bad tag","Not Valid!"\n')
-    with pytest.raises(InvalidInput, match=r"bad.csv:3: tags.0"):
+    with pytest.raises(InvalidInput, match=r"bad.csv:3: tags: tag"):
         import_prompts(Benchmark.load(tiny_bench), bad)
     assert (tiny_bench / "prompts.jsonl").read_bytes() == before

@@ -17,6 +17,9 @@ from workbench.errors import InvalidInput, WorkbenchError
 COMMAND_MODULES = (
     "workbench.cli.benchmark_commands",
     "workbench.cli.prompt_commands",
+    "workbench.cli.run_command",
+    "workbench.cli.table_command",
+    "workbench.cli.judgment_commands",
 )
 
 

@@ -1,0 +1,1 @@
+"""Human judgments (ratings, pairwise preferences) and how well automated scorers agree with them."""
