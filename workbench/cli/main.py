@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "workbench.cli.benchmark_commands",
     "workbench.cli.prompt_commands",
     "workbench.cli.run_command",
+    "workbench.cli.score_command",
     "workbench.cli.table_command",
     "workbench.cli.judgment_commands",
 )
