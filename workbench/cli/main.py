@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "workbench.cli.score_command",
     "workbench.cli.table_command",
     "workbench.cli.judgment_commands",
+    "workbench.cli.gate_command",
 )
 
 
