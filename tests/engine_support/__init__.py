@@ -1,0 +1,1 @@
+"""Test doubles for the run engine: a local fake provider and a loopback hosted fake."""
