@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.safe_files import dump_json_line
+from workbench.safe_files import dump_json_line, fsync_dir
 
 JOURNAL_FILE = "journal.jsonl"
 JOB_EVENTS = ("submitting", "unsubmitted", "submitted", "succeeded", "failed", "skipped")
@@ -55,7 +55,7 @@ class Journal:
                 self._write(b"\n")
                 os.fsync(self._fd)
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
 
     def _write(self, data: bytes) -> None:
         with self._lock:
@@ -79,19 +79,6 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @dataclass

@@ -13,16 +13,10 @@ import os
 import shutil
 from pathlib import Path
 
+from workbench.safe_files import fsync_file
+
 VIDEOS_DIR = "videos"
 _link_names = itertools.count()
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class VideoCache:
