@@ -15,7 +15,7 @@ from workbench.engine import (
     BudgetExceeded, RetryPolicy, RunInProgress, list_runs, load_run, run_benchmark,
 )
 from workbench.engine import events as ev
-from workbench.engine.video_check import video_problem
+from workbench.media.video_check import video_problem
 
 LOG = FakeLocalProvider.log
 

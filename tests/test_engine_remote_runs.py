@@ -14,7 +14,7 @@ from tests.engine_support.bench_folder import load, write_bench
 from tests.engine_support.fixtures import *  # noqa: F401,F403 - fixtures
 from workbench.engine import RetryPolicy, list_runs, load_run, run_benchmark
 from workbench.engine.journal import read_journal
-from workbench.engine.video_check import video_problem
+from workbench.media.video_check import video_problem
 
 
 def remote(server, **extra):

@@ -8,7 +8,7 @@ import pytest
 
 from workbench.benchmark.folder import Benchmark
 from workbench.engine import latest_job_records, load_run, plan_run, run_benchmark
-from workbench.engine.video_check import video_problem
+from workbench.media.video_check import video_problem
 
 pytest.importorskip("workbench.providers.synthetic")
 

@@ -272,7 +272,7 @@ async def test_download_never_uses_the_providers_file_name(client, tmp_path):
 def test_check_decodes_rejects_non_video(tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"<html>not a video</html>" * 10)
-    with pytest.raises(PermanentError, match="does not decode"):
+    with pytest.raises(PermanentError, match="not a usable video: not a readable video"):
         check_decodes(bad)
     good = tmp_path / "good.mp4"
     good.write_bytes(tiny_mp4())

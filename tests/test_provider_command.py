@@ -17,7 +17,7 @@ from tests.engine_support.bench_folder import load, write_bench
 from tests.engine_support.clips import sample_mp4_bytes
 from tests.engine_support.fixtures import *  # noqa: F401,F403 - fixtures
 from workbench.engine import load_run, run_benchmark
-from workbench.engine.video_check import video_problem
+from workbench.media.video_check import video_problem
 from workbench.errors import InvalidInput
 from workbench.providers.base import GenerationRequest, PermanentError
 from workbench.providers.command import CommandParams, CommandProvider

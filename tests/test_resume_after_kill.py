@@ -17,7 +17,7 @@ from tests.engine_support.fixtures import *  # noqa: F401,F403 - fixtures
 from workbench.engine import list_runs, load_run
 from workbench.engine.journal import read_journal, replay
 from workbench.engine.runner import UNCERTAIN_SUBMIT
-from workbench.engine.video_check import video_problem
+from workbench.media.video_check import video_problem
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,6 @@ same one), then its content is written atomically over the empty claim.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -34,6 +33,7 @@ from workbench.decide.gate_inputs import GateInputs
 from workbench.decide.gate_result import GateResult, Verdict
 from workbench.decide.score_matrix import table_keys
 from workbench.decide.verdict_text import format_number, format_percent
+from workbench.people import person_name
 from workbench.errors import WorkbenchError
 from workbench.safe_files import atomic_write_text
 
@@ -51,16 +51,7 @@ class DecisionError(WorkbenchError):
 
 def decider_name(explicit: str | None = None) -> str:
     """--decider, else $WORKBENCH_RATER, else the login name."""
-    if explicit and explicit.strip():
-        return explicit.strip()
-    env = os.environ.get("WORKBENCH_RATER", "").strip()
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        raise DecisionError("cannot tell who is deciding: pass --decider NAME or set "
-                            "WORKBENCH_RATER") from None
+    return person_name(explicit, flag="--decider", doing="deciding")
 
 
 def utc_now() -> datetime:

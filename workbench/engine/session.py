@@ -40,7 +40,7 @@ from workbench.engine.plan import ADOPT, CACHED, DONE, FAILED_BEFORE, UNCERTAIN,
 from workbench.engine.rate_limit import RateLimiter
 from workbench.engine.redaction import Scrubber
 from workbench.engine.video_cache import VideoCache
-from workbench.engine.video_check import video_problem
+from workbench.media.video_check import video_problem
 from workbench.errors import WorkbenchError
 from workbench.providers.base import (
     JobStatus, LocalProvider, PermanentError, PollResult, Provider, ProviderError, RemoteProvider,

@@ -16,8 +16,6 @@ earlier one; different raters are kept side by side and averaged by the readers.
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from workbench.people import person_name
 from workbench.errors import InvalidInput, NotFound, Problem, WorkbenchError
 from workbench.safe_files import append_jsonl
 
@@ -292,15 +291,7 @@ def load_judgments(path: Path | str) -> Judgments:
 
 def default_rater(explicit: str | None = None) -> str:
     """--rater, else $WORKBENCH_RATER, else the login name."""
-    if explicit:
-        return explicit
-    env = os.environ.get("WORKBENCH_RATER", "").strip()
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        raise WorkbenchError("cannot tell who is rating: pass --rater NAME or set WORKBENCH_RATER") from None
+    return person_name(explicit, flag="--rater", doing="rating")
 
 
 def append_judgment(path: Path | str, judgment: Judgment) -> None:

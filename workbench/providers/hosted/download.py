@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from workbench.media.video_check import video_problem
 from workbench.providers.base import PermanentError
 from workbench.providers.hosted.http_client import ERROR_BODY_LIMIT, ApiClient
 
@@ -119,16 +120,6 @@ async def _save_body(
 
 def check_decodes(path: Path) -> None:
     """PermanentError unless ``path`` holds a video PyAV can decode a frame from."""
-    import av  # local import: only needed when checking
-
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise PermanentError(f"{path.name}: no video stream in the downloaded file")
-            for _frame in container.decode(video=0):
-                return
-    except PermanentError:
-        raise
-    except Exception as exc:  # PyAV raises many error types for broken files
-        raise PermanentError(f"{path.name}: downloaded file does not decode as video ({type(exc).__name__})") from None
-    raise PermanentError(f"{path.name}: downloaded file has no decodable video frame")
+    problem = video_problem(path)
+    if problem is not None:
+        raise PermanentError(f"{path.name}: downloaded file is not a usable video: {problem}")
