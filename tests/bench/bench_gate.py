@@ -8,7 +8,11 @@ baselines measured in the same run.
 from __future__ import annotations
 
 import os
-import statistics
+
+# As the `workbench` command does (workbench/cli/main.py): one BLAS thread unless the user says otherwise.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import statistics  # noqa: E402
 import sys
 import time
 from pathlib import Path
