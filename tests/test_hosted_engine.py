@@ -197,8 +197,22 @@ async def test_404_quotes_status_and_redacted_body(client):
 async def test_connection_refused_is_transient(client):
     with Scripted([], api_key="") as fake:
         url = fake.base_url + "/x"
-    with pytest.raises(TransientError, match="connection failed"):
+    with pytest.raises(TransientError, match="connection failed") as info:
         await client.call_json("GET", url, what="poll")
+    assert info.value.maybe_delivered is False  # nothing left this machine: safe to submit again
+
+
+async def test_no_answer_after_sending_may_have_been_delivered():
+    api = ApiClient("test", 0.3, lambda: [KEY])
+    try:
+        late = Reply.json({"id": "late"})
+        late.delay = 1.0
+        with Scripted([late], api_key="") as fake:
+            with pytest.raises(TransientError, match="no answer within") as info:
+                await api.call_json("POST", fake.base_url + "/jobs", what="submit")
+    finally:
+        await api.aclose()
+    assert info.value.maybe_delivered is True  # the job may exist: the engine must not resubmit
 
 
 async def test_client_is_created_lazily_and_closed(client):

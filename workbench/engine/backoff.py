@@ -94,6 +94,17 @@ class CancelledInFlight(asyncio.CancelledError):
     """The run was stopped while a call was on the wire and no answer came back in time."""
 
 
+class SubmitOutcomeUnknown(Exception):
+    """A paid call failed after its request may have reached the provider; it is not repeated."""
+
+    def __init__(self, error: BaseException, attempts: int):
+        super().__init__(
+            f"{error} - the provider may have accepted the job, so it was not submitted again "
+            "(that could pay twice); check the provider's dashboard, then run again to submit it anew")
+        self.error = error
+        self.attempts = attempts
+
+
 class CancelledWithResult(asyncio.CancelledError):
     """The run was stopped while a call was on the wire; the call finished and here is its answer."""
 
@@ -145,6 +156,8 @@ async def call_finishing_on_cancel(
         except Exception as error:  # noqa: BLE001 - classified below
             if not is_transient(error):
                 raise
+            if getattr(error, "maybe_delivered", False):
+                raise SubmitOutcomeUnknown(error, attempt) from error
             if attempt >= policy.max_attempts:
                 raise RetriesExhausted(error, attempt) from error
             await asyncio.sleep(policy.delay(attempt, retry_after_of(error)))

@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 from workbench.benchmark.folder import Benchmark
 from workbench.engine import events as ev
 from workbench.engine.backoff import (
-    CancelledInFlight, CancelledWithResult, RetriesExhausted, RetryPolicy, call_finishing_on_cancel,
-    call_with_retries,
+    CancelledInFlight, CancelledWithResult, RetriesExhausted, RetryPolicy, SubmitOutcomeUnknown,
+    call_finishing_on_cancel, call_with_retries,
 )
 from workbench.engine.cost import Budget
 from workbench.engine.events import ModelProgress, RunEvent
@@ -88,7 +88,7 @@ def describe_error(error: BaseException) -> str:
     """
     if isinstance(error, RetriesExhausted):
         return f"{describe_error(error.last)} (gave up after {error.attempts} attempts)"
-    if isinstance(error, (ProviderError, WorkbenchError)):
+    if isinstance(error, (ProviderError, WorkbenchError, SubmitOutcomeUnknown)):
         text = str(error) or type(error).__name__
     else:
         text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
@@ -423,6 +423,8 @@ class RunSession:
                 raise
             except RetriesExhausted as exc:
                 self.budget.refund(job.estimated_cost)
+                raise JobFailed(describe_error(exc), "submit") from None
+            except SubmitOutcomeUnknown as exc:  # the money may be spent: no refund, no resubmit
                 raise JobFailed(describe_error(exc), "submit") from None
             except Exception as exc:  # noqa: BLE001 - PermanentError or a provider bug
                 self.budget.refund(job.estimated_cost)

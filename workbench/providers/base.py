@@ -107,11 +107,18 @@ class ProviderError(Exception):
 
 
 class TransientError(ProviderError):
-    """Worth retrying: timeouts, dropped connections, 429, 5xx."""
+    """Worth retrying: timeouts, dropped connections, 429, 5xx.
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    ``maybe_delivered`` says the request may have reached the provider before the
+    failure (no answer after it was sent). Retrying a poll or a download is then
+    harmless; retrying a submit could pay twice, so the engine does not.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *,
+                 maybe_delivered: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.maybe_delivered = maybe_delivered
 
 
 class PermanentError(ProviderError):

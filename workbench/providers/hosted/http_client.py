@@ -147,8 +147,10 @@ class ApiClient:
     def permanent(self, what: str, detail: str) -> PermanentError:
         return PermanentError(self.redact(f"{self.label}: {what}: {detail}"))
 
-    def transient(self, what: str, detail: str, retry_after: float | None = None) -> TransientError:
-        return TransientError(self.redact(f"{self.label}: {what}: {detail}"), retry_after=retry_after)
+    def transient(self, what: str, detail: str, retry_after: float | None = None, *,
+                  maybe_delivered: bool = False) -> TransientError:
+        return TransientError(self.redact(f"{self.label}: {what}: {detail}"), retry_after=retry_after,
+                              maybe_delivered=maybe_delivered)
 
     def check_url(self, url: Any, what: str) -> str:
         try:
@@ -160,12 +162,16 @@ class ApiClient:
         """The provider error for an httpx exception raised while sending/receiving."""
         kind = type(exc).__name__
         detail = str(exc) or kind
+        # Failing to connect means the request never left; anything later may have reached it.
+        never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
         if isinstance(exc, httpx.TimeoutException):
-            return self.transient(what, f"no answer within {self.timeout:g} s ({kind})")
+            return self.transient(what, f"no answer within {self.timeout:g} s ({kind})",
+                                  maybe_delivered=not never_sent)
         if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
             return self.permanent(what, f"invalid URL ({detail})")
         if isinstance(exc, httpx.TransportError):
-            return self.transient(what, f"connection failed ({kind}: {detail})")
+            return self.transient(what, f"connection failed ({kind}: {detail})",
+                                  maybe_delivered=not never_sent)
         if isinstance(exc, httpx.DecodingError):
             return self.permanent(what, f"could not decode the answer ({detail})")
         return self.transient(what, f"request failed ({kind}: {detail})")
@@ -195,7 +201,7 @@ class ApiClient:
             async with asyncio.timeout(self.timeout):
                 return await client.request(method, url, **kwargs)
         except TimeoutError:
-            raise self.transient(what, f"no answer within {self.timeout:g} s") from None
+            raise self.transient(what, f"no answer within {self.timeout:g} s", maybe_delivered=True) from None
         except httpx.HTTPError as exc:
             raise self.classify_transport(exc, what) from None
 
