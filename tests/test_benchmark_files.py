@@ -179,3 +179,29 @@ def test_successive_saves_from_one_loader_work(tiny_bench):
     bench.save_prompts()
     bench.save_prompts()
     assert Benchmark.load(tiny_bench).config.thresholds["temporal_flicker"].min == 0.92
+
+
+def test_a_new_threshold_goes_above_the_comment_that_introduces_the_gate(tmp_path):
+    import shutil
+
+    root = tmp_path / "hc"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("runs", ".workbench-cache", "decisions"))
+    bench = Benchmark.load(root)
+    bench.set_threshold("sharpness", min=10.0, max=None)
+    bench.save_config()
+    text = (root / "benchmark.toml").read_text()
+    new = text.index("[thresholds.sharpness]\nmin = 10.0\n")
+    comment = text.index("# The release gate")
+    assert new < comment < text.index("[gate]")
+    assert "\n\n# The release gate" in text
+    assert Benchmark.load(root).config.thresholds["sharpness"].min == 10.0
+
+
+def test_an_untouched_bound_keeps_its_spelling(tiny_bench):
+    path = tiny_bench / "benchmark.toml"
+    path.write_text(path.read_text().replace("min = 0.9  # keep this comment", "min = 0.9\nmax = 1"))
+    bench = Benchmark.load(tiny_bench)
+    bench.set_threshold("temporal_flicker", min=0.95, max=1.0)
+    bench.save_config()
+    text = path.read_text()
+    assert "min = 0.95\nmax = 1\n" in text

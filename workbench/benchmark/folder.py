@@ -17,6 +17,7 @@ from typing import Any
 
 import tomlkit
 import tomlkit.exceptions
+import tomlkit.items
 from pydantic import ValidationError
 
 from workbench.benchmark.config import BenchmarkConfig, Threshold
@@ -252,6 +253,7 @@ class Benchmark:
         self, doc: tomlkit.TOMLDocument, scorer: str, min: float | None, max: float | None,
         tag: str | None,
     ) -> None:
+        trailing: list[tuple[Any, Any]] = []
         if "thresholds" not in doc:
             doc.add(tomlkit.nl())
             doc["thresholds"] = tomlkit.table(is_super_table=True)
@@ -262,7 +264,7 @@ class Benchmark:
                     del thresholds[scorer]
                 return
             if scorer not in thresholds:
-                thresholds[scorer] = tomlkit.table()
+                trailing = _append_table(thresholds, scorer)
             target = thresholds[scorer]
         else:
             if scorer not in thresholds:
@@ -283,5 +285,26 @@ class Benchmark:
             if value is None:
                 if key in target:
                     del target[key]
-            else:
-                target[key] = float(value)
+            elif key not in target or float(target[key]) != float(value):
+                target[key] = float(value)  # untouched bounds keep their exact spelling
+        target.value.body.extend(trailing)
+
+
+def _append_table(parent: Any, name: str) -> list[tuple[Any, Any]]:
+    """Add an empty ``[parent.name]`` after the last sub-table; returns the comments and blank lines
+    that introduced what follows, taken out of that sub-table.
+
+    tomlkit keeps comment lines and blank lines that precede the next section inside the
+    previous table; a new table appended after them would sit under the wrong comment.
+    """
+    tables = [value for value in parent.values() if isinstance(value, tomlkit.items.Table)]
+    trailing: list[tuple[Any, Any]] = []
+    if tables:
+        body = tables[-1].value.body
+        while body and body[-1][0] is None and isinstance(
+                body[-1][1], (tomlkit.items.Comment, tomlkit.items.Whitespace)):
+            trailing.insert(0, body.pop())
+        if trailing:
+            body.append((None, tomlkit.items.Whitespace("\n")))
+    parent[name] = tomlkit.table()
+    return trailing  # the caller puts them back after the new table's keys

@@ -12,6 +12,7 @@ import polars as pl
 
 from workbench.benchmark.folder import Benchmark
 from workbench.cli.table_command import no_scores_message, print_warnings
+from workbench.decide.gate_inputs import scorer_directions
 from workbench.judgments.alignment import AlignmentRow, pass_label_pairs, scorer_alignment
 from workbench.judgments.ratings import Side, default_rater, record_preference, record_rating
 from workbench.judgments.threshold_suggestion import Suggestion, suggest_threshold
@@ -108,18 +109,6 @@ def run_prefer(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- align
-
-
-def scorer_directions(bench: Benchmark) -> dict[str, str] | None:
-    """Each scorer's direction from the scorer registry (if present) and external scorer configs."""
-    directions = {name: ext.direction for name, ext in bench.config.scoring.external.items()}
-    try:
-        from workbench.scorers.registry import available_scorers
-    except ImportError:
-        return directions or None
-    for name, info in available_scorers(bench.config.scoring.external).items():
-        directions[name] = info.direction
-    return directions
 
 
 def _suggestions(

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "workbench.cli.table_command",
     "workbench.cli.judgment_commands",
     "workbench.cli.gate_command",
+    "workbench.cli.open_command",
 )
 
 

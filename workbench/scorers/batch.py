@@ -8,7 +8,9 @@ process runs :func:`workbench.scorers.scoring.score_video_known_hash`.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.resource_tracker
 import os
+import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -248,9 +250,31 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _start_helper_processes_with_real_stderr() -> None:
+    """Start multiprocessing's resource tracker with a usable stderr.
+
+    A host that replaces ``sys.stderr`` with an object whose ``fileno()`` is not
+    a real descriptor (a TUI capturing output does) makes the tracker fail with
+    "bad value(s) in fds_to_keep"; started once with the real stderr, every
+    later pool reuses it.
+    """
+    try:
+        if sys.stderr is not None and sys.stderr.fileno() >= 0:
+            return
+    except (AttributeError, OSError, ValueError):
+        pass
+    captured = sys.stderr
+    sys.stderr = sys.__stderr__
+    try:
+        multiprocessing.resource_tracker.ensure_running()
+    finally:
+        sys.stderr = captured
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
     # forkserver: workers fork from a clean server process with the scorers
     # already imported, never from a parent that may be running threads.
+    _start_helper_processes_with_real_stderr()
     context = multiprocessing.get_context("forkserver")
     modules = {target.split(":")[0] for target in BUILTIN_SCORERS.values()}
     context.set_forkserver_preload(["workbench.scorers.batch", *sorted(modules)])

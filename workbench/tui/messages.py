@@ -1,0 +1,20 @@
+"""Messages the app's workers post; handlers on the app own every state change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from workbench.benchmark.folder import Benchmark
+from workbench.errors import WorkbenchError
+
+
+@dataclass
+class BenchmarkLoaded(Message):
+    bench: Benchmark
+
+
+@dataclass
+class BenchmarkFailed(Message):
+    error: WorkbenchError
