@@ -221,12 +221,15 @@ class PromptsScreen(Screen):
         table.clear(columns=True)  # so column widths shrink again after a filter or resize
         prompts = self.visible_prompts()
         widths = self._widths(prompts)
+        rows = [self._row(prompt, widths) for prompt in prompts]
         table.add_column(" ", key="mark", width=1)
-        for name in ("id", "tags", "text", "params"):
-            if name in widths:
-                table.add_column(name, key=name)
-        for prompt in prompts:
-            table.add_row(*self._row(prompt, widths), key=prompt.id)
+        names = [name for name in ("id", "tags", "text", "params") if name in widths]
+        for index, name in enumerate(names, start=1):
+            # explicit widths: measured from the cells, so a layout pass cannot squeeze them
+            width = max([len(name), *(len(row[index]) for row in rows)])
+            table.add_column(name, key=name, width=width)
+        for prompt, row in zip(prompts, rows):
+            table.add_row(*row, key=prompt.id)
         if prompts:
             ids = [p.id for p in prompts]
             row = ids.index(keep) if keep in ids else min(max(old_row, 0), len(ids) - 1)
