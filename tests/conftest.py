@@ -61,3 +61,37 @@ def sample_copy(tmp_path: Path) -> Path:
     shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns("runs", "decisions", ".workbench-cache",
                                                                   "ratings.jsonl"))
     return target
+
+
+SCORED_TOML = MINIMAL_TOML.replace(
+    'scorers = ["sharpness", "temporal_flicker"]',
+    'scorers = ["decodes", "sharpness", "temporal_flicker", "frozen_frames"]')
+
+
+def build_scored_benchmark(root: Path, toml: str = SCORED_TOML, prompts: str = MINIMAL_PROMPTS) -> Path:
+    """Write a benchmark at ``root``, run it with the synthetic provider and score it."""
+    from workbench.benchmark.folder import Benchmark
+    from workbench.engine.runner import run_benchmark_sync
+    from workbench.run_scoring import score_runs
+
+    root.mkdir(parents=True)
+    (root / "benchmark.toml").write_text(toml)
+    (root / "prompts.jsonl").write_text(prompts)
+    bench = Benchmark.load(root)
+    run_benchmark_sync(bench)
+    score_runs(bench, workers=1)
+    return root
+
+
+@pytest.fixture(scope="session")
+def _scored_template(tmp_path_factory) -> Path:
+    return build_scored_benchmark(tmp_path_factory.mktemp("scored") / "tiny")
+
+
+@pytest.fixture
+def scored_bench(_scored_template: Path, tmp_path: Path) -> Path:
+    """A private copy of a run and scored benchmark: models old and new, prompts hands-1, smoke-1,
+    text-1, scorers decodes, sharpness, temporal_flicker, frozen_frames."""
+    target = tmp_path / "scored"
+    shutil.copytree(_scored_template, target)
+    return target

@@ -9,14 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import MINIMAL_PROMPTS, MINIMAL_TOML
+from conftest import MINIMAL_PROMPTS, MINIMAL_TOML, build_scored_benchmark
 from workbench.benchmark.folder import Benchmark
 from workbench.clip_views import (
     MODEL_COLUMN, PROMPT_COLUMN, VERDICT_COLUMN, load_board, pick_thumbnails, row_key, scorer_notes,
     sort_rows,
 )
 from workbench.engine.runner import run_benchmark_sync
-from workbench.run_scoring import score_runs
 from workbench.scorers.registry import available_scorers
 from workbench.tables.score_table import load_table, wide_table
 
@@ -30,15 +29,8 @@ failure_rate = 1.0
 @pytest.fixture(scope="module")
 def _two_repeats(tmp_path_factory) -> Path:
     """old and new with two repeats each, plus a model whose every job fails; run and scored."""
-    root = tmp_path_factory.mktemp("views") / "tiny"
-    root.mkdir()
     toml = MINIMAL_TOML.replace('[models.old]', '[run]\nrepeats = 2\n\n[models.old]') + BROKEN_MODEL
-    (root / "benchmark.toml").write_text(toml)
-    (root / "prompts.jsonl").write_text(MINIMAL_PROMPTS)
-    bench = Benchmark.load(root)
-    run_benchmark_sync(bench)
-    score_runs(bench, workers=1)
-    return root
+    return build_scored_benchmark(tmp_path_factory.mktemp("views") / "tiny", toml)
 
 
 @pytest.fixture

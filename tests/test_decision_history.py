@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,31 +12,13 @@ from workbench.benchmark.folder import Benchmark
 from workbench.decide.gate_inputs import evaluate_inputs, gather_gate_inputs
 from workbench.decide.records import RECORD_FORMAT, DecisionError
 from workbench.decision_history import list_decisions, record_decision
-from workbench.engine.runner import run_benchmark_sync
-from workbench.run_scoring import score_runs
-
-from conftest import MINIMAL_PROMPTS, MINIMAL_TOML
 
 WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def _scored_master(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("history") / "tiny"
-    root.mkdir()
-    (root / "benchmark.toml").write_text(MINIMAL_TOML)
-    (root / "prompts.jsonl").write_text(MINIMAL_PROMPTS)
-    bench = Benchmark.load(root)
-    run_benchmark_sync(bench)
-    score_runs(bench, workers=1)
-    return root
-
-
 @pytest.fixture
-def scored(_scored_master: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "tiny"
-    shutil.copytree(_scored_master, target)
-    return target
+def scored(scored_bench: Path) -> Path:
+    return scored_bench
 
 
 def _write(folder: Path, name: str, **fields) -> Path:

@@ -20,26 +20,9 @@ from workbench.run_scoring import thumbnails_dir
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def _scored(tmp_path_factory) -> Path:
-    from workbench.engine.runner import run_benchmark_sync
-    from workbench.run_scoring import score_runs
-
-    root = tmp_path_factory.mktemp("queue") / "tiny"
-    root.mkdir()
-    (root / "benchmark.toml").write_text(MINIMAL_TOML)
-    (root / "prompts.jsonl").write_text(MINIMAL_PROMPTS)
-    bench = Benchmark.load(root)
-    run_benchmark_sync(bench)
-    score_runs(bench, workers=1)
-    return root
-
-
 @pytest.fixture
-def scored(_scored: Path, tmp_path: Path) -> Benchmark:
-    target = tmp_path / "tiny"
-    shutil.copytree(_scored, target)
-    return Benchmark.load(target)
+def scored(scored_bench: Path) -> Benchmark:
+    return Benchmark.load(scored_bench)
 
 
 def clip(model: str, prompt_id: str, repeat: int = 0, run: str = "run-1") -> Clip:
