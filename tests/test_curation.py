@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from workbench.benchmark.curation import import_prompts, init_benchmark
+from workbench.benchmark.curation import import_prompts
 from workbench.benchmark.folder import Benchmark
 from workbench.cli.main import main
 from workbench.errors import InvalidInput

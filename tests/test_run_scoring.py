@@ -18,7 +18,7 @@ def _rows(path):
 
 def test_score_fills_the_table_once(tiny_bench, capsys):
     bench = Benchmark.load(tiny_bench)
-    summary = run_benchmark_sync(bench)
+    run_benchmark_sync(bench)
     run_dir = next((tiny_bench / "runs").iterdir())
     report = score_runs(bench, workers=1)
     assert report.scored == 6 and report.up_to_date == 0 and report.errors == 0

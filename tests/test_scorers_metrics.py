@@ -8,14 +8,9 @@ import pytest
 from workbench.scorers.registry import BUILTIN_SCORERS
 from workbench.scorers.scoring import score_video
 
-try:
-    from test_scorers_clips import (
-        FPS, HEIGHT, WIDTH, box_blur, encode_clip, fine_texture, moving_clip, panning, smooth_texture,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.test_scorers_clips import (
-        FPS, HEIGHT, WIDTH, box_blur, encode_clip, fine_texture, moving_clip, panning, smooth_texture,
-    )
+from tests.test_scorers_clips import (
+    HEIGHT, WIDTH, box_blur, encode_clip, fine_texture, moving_clip, panning, smooth_texture,
+)
 
 ALL = list(BUILTIN_SCORERS)
 

@@ -79,7 +79,6 @@ def test_steps_are_round_numbers_from_the_spread():
 def test_moves_agree_with_a_fresh_evaluator_and_flips_are_relative_to_saved():
     s = session()
     assert s.scorers == ("flicker", "noise") and s.models == ("old", "new")
-    step = s.facts["flicker"].step
     reference = ThresholdEvaluator(table(), TAGS, SAVED, models=["old", "new"])
     total_passing: set = set()
     total_failing: set = set()

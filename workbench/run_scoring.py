@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from workbench.benchmark.folder import Benchmark
-from workbench.engine.runs import JobRecord, list_runs, load_run
+from workbench.engine.runs import list_runs, load_run
 from workbench.errors import NotFound, WorkbenchError
 from workbench.safe_files import append_jsonl_many
 from workbench.scorers.batch import ScoreJob, score_videos

@@ -15,7 +15,8 @@ from workbench.scorers.registry import available_scorers
 from workbench.tables.score_table import load_table
 from workbench.tables.table_output import FAIL_MARK, PASS_MARK, format_value
 from workbench.tui.app import WorkbenchApp
-from workbench.tui.screens.scores import ScoresScreen, TagPicker
+from workbench.tui.screens.choice import ChoiceScreen
+from workbench.tui.screens.scores import ScoresScreen
 from workbench.tui.widgets.clip_strip import NOT_SCORED, ClipStrip
 
 SIZE = (120, 40)
@@ -155,7 +156,7 @@ async def test_tag_filter_limits_rows(scored_bench):
         screen = await ready(app, pilot)
         await pilot.press("f")
         await pilot.pause()
-        assert isinstance(app.screen, TagPicker)
+        assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("down", "down", "down", "enter")  # all, hands, smoke, text
         await pilot.pause()
         assert app.screen is screen and screen.tag == "text"

@@ -192,7 +192,7 @@ async def test_revert_and_tag_overrides(scored_bench):
         await pilot.press("o")
         await pilot.pause()
         picker = app.screen
-        assert type(picker).__name__ == "TagPicker"
+        assert type(picker).__name__ == "ChoiceScreen"
         await pilot.press("down", "enter")  # (all prompts), hands, smoke, text
         await pilot.pause()
         assert screen.tag == "hands"

@@ -18,12 +18,14 @@ from typing import Any
 from workbench.benchmark.folder import Benchmark
 from workbench.cli.table_command import print_warnings
 from workbench.decide.gate_inputs import GateInputs, evaluate_inputs, gather_gate_inputs
-from workbench.decide.gate_result import GateResult, PairedStats
+from workbench.decide.gate_result import GateResult
 from workbench.decide.records import (
     DECISIONS, build_record, decider_name, final_decision, gate_report,
     plan_contact_sheet, utc_now, write_record,
 )
-from workbench.decide.verdict_text import format_number, format_percent
+from workbench.decide.verdict_text import (
+    ci_range, format_number, format_percent, signed, wins_ties_losses,
+)
 
 WIDTH = 100
 EXIT_SHIP = 0
@@ -102,19 +104,6 @@ def run_gate(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- text output
 
 
-def _signed(value: float | None) -> str:
-    text = format_number(value)
-    return f"+{text}" if value is not None and value > 0 and text != "0" else text
-
-
-def _ci(stats: PairedStats) -> str:
-    return f"{format_number(stats.ci_low)} to {format_number(stats.ci_high)}"
-
-
-def _wtl(stats: PairedStats) -> str:
-    return f"{stats.wins}/{stats.ties}/{stats.losses}"
-
-
 def _columns(header: list[str], rows: list[list[str]], right: set[int], indent: str = "") -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -130,7 +119,7 @@ def _scorer_table(result: GateResult) -> list[str]:
         return []
     confidence = format_number(result.scorers[0].confidence * 100)
     rows = [[s.scorer, s.direction, format_number(s.incumbent_mean), format_number(s.candidate_mean),
-             _signed(s.mean_diff), _ci(s), _wtl(s), format_number(s.sign_p), str(s.n)]
+             signed(s.mean_diff), ci_range(s), wins_ties_losses(s), format_number(s.sign_p), str(s.n)]
             for s in result.scorers]
     header = ["scorer", "better", "incumbent", "candidate", "difference", f"{confidence}% CI",
               "W/T/L", "sign p", "n"]
@@ -154,7 +143,7 @@ def _tag_lines(result: GateResult) -> list[str]:
                 status = "not checked (1 prompt)"
             else:
                 status = "ok" if s.scorer in checked else ""
-            rows.append([s.tag or "", str(s.n), _signed(s.mean_diff), _ci(s), _wtl(s), status])
+            rows.append([s.tag or "", str(s.n), signed(s.mean_diff), ci_range(s), wins_ties_losses(s), status])
         lines += ["", f"per tag, {overall.scorer}:"]
         lines += _columns(["tag", "n", "difference", "CI", "W/T/L", "check"], rows,
                           right={1, 2}, indent="  ")

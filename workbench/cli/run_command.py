@@ -190,17 +190,7 @@ class Progress:
 
 # ------------------------------------------------------------------ summary
 def print_summary(summary: RunSummary, out: TextIO) -> None:
-    parts = [f"{summary.succeeded} succeeded"]
-    if summary.cached:
-        parts[0] += f" ({summary.cached} from the cache)"
-    parts.append(f"{summary.failed} failed")
-    if summary.skipped:
-        parts.append(f"{summary.skipped} skipped (budget)")
-    if summary.pending:
-        parts.append(f"{summary.pending} not run")
-    print(f"run {summary.run_id} {summary.status} in {summary.elapsed_s:.1f} s: {', '.join(parts)}; "
-          f"{summary.provider_calls} provider call{'s' if summary.provider_calls != 1 else ''}; "
-          f"spent {format_money(summary.cost)}", file=out)
+    print(summary.headline(), file=out)
     if summary.failures:
         print("failed jobs:", file=out)
         for failure in summary.failures[:20]:
@@ -232,7 +222,6 @@ def run_run(args: argparse.Namespace) -> int:
     terminated = False
 
     async def main() -> RunSummary:
-        nonlocal terminated
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
 

@@ -31,6 +31,22 @@ def format_percent(rate: float | None) -> str:
     return f"{format_number(rate * 100)}%"
 
 
+def signed(value: float | None) -> str:
+    """A difference with its sign, e.g. ``+0.031`` (zero and missing values unsigned)."""
+    text = format_number(value)
+    return f"+{text}" if value is not None and value > 0 and text != "0" else text
+
+
+def ci_range(stats: PairedStats) -> str:
+    """The interval's bounds for a table cell, e.g. ``0.018 to 0.044``."""
+    return f"{format_number(stats.ci_low)} to {format_number(stats.ci_high)}"
+
+
+def wins_ties_losses(stats: PairedStats) -> str:
+    """e.g. ``16/0/4``: the candidate's wins, ties and losses per prompt."""
+    return f"{stats.wins}/{stats.ties}/{stats.losses}"
+
+
 def interval(stats: PairedStats) -> str:
     """e.g. ``95% CI 0.018 to 0.044``."""
     return (

@@ -31,7 +31,7 @@ from workbench import __version__
 from workbench.benchmark.folder import Benchmark
 from workbench.engine import events as ev
 from workbench.engine.backoff import RetryPolicy
-from workbench.engine.cost import Budget, check_estimate
+from workbench.engine.cost import Budget, check_estimate, format_money
 from workbench.engine.events import RunEvent
 from workbench.engine.journal import JOURNAL_FILE, Journal
 from workbench.engine.manifest import now_iso, public_model_config, read_manifest, write_manifest
@@ -85,6 +85,21 @@ class RunSummary:
     def ok(self) -> bool:
         return self.status in ("finished", "dry-run") and self.failed == 0 and self.skipped == 0 \
             and self.pending == 0
+
+    def headline(self) -> str:
+        """One sentence on how the run ended, for any front end."""
+        parts = [f"{self.succeeded} succeeded"]
+        if self.cached:
+            parts[0] += f" ({self.cached} from the cache)"
+        parts.append(f"{self.failed} failed")
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped (budget)")
+        if self.pending:
+            parts.append(f"{self.pending} not run")
+        verb = "resumed and " if self.resumed else ""
+        calls = f"{self.provider_calls} provider call{'s' if self.provider_calls != 1 else ''}"
+        return (f"run {self.run_id} {verb}{self.status} in {self.elapsed_s:.1f} s: {', '.join(parts)}; "
+                f"{calls}; spent {format_money(self.cost)}")
 
 
 def new_run_id() -> str:

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from workbench.people import person_name
-from workbench.errors import InvalidInput, NotFound, Problem, WorkbenchError
+from workbench.errors import InvalidInput, NotFound, Problem
 from workbench.safe_files import append_jsonl
 
 if TYPE_CHECKING:

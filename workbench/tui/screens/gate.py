@@ -28,8 +28,10 @@ from textual.worker import Worker, WorkerState
 
 from workbench.benchmark.folder import Benchmark
 from workbench.decide.gate_inputs import GateInputs, evaluate_inputs, gather_gate_inputs
-from workbench.decide.gate_result import GateResult, PairedStats
-from workbench.decide.verdict_text import format_number, format_percent
+from workbench.decide.gate_result import GateResult
+from workbench.decide.verdict_text import (
+    ci_range, format_number, format_percent, signed, wins_ties_losses,
+)
 from workbench.decision_history import (
     DecisionHistory, DecisionSummary, RecordedDecision, list_decisions, record_decision,
 )
@@ -46,19 +48,6 @@ VERDICT_WORDS = {
 OUTCOME_STYLE = {"pass": "text-success", "fail": "text-error", "inconclusive": "text-warning",
                  "skipped": ""}
 NOTE_CHARS = 48
-
-
-def _signed(value: float | None) -> str:
-    text = format_number(value)
-    return f"+{text}" if value is not None and value > 0 and text != "0" else text
-
-
-def _ci(stats: PairedStats) -> str:
-    return f"{format_number(stats.ci_low)} to {format_number(stats.ci_high)}"
-
-
-def _wtl(stats: PairedStats) -> str:
-    return f"{stats.wins}/{stats.ties}/{stats.losses}"
 
 
 def _cycle(models: Sequence[str], current: str | None, skip: str | None) -> str | None:
@@ -466,8 +455,8 @@ class GateScreen(Screen):
                 cells = [Text(scorer), stats.direction, Text(format_number(stats.incumbent_mean),
                                                              justify="right"),
                          Text(format_number(stats.candidate_mean), justify="right"),
-                         Text(_signed(stats.mean_diff), style=diff_style, justify="right"),
-                         _ci(stats), _wtl(stats), Text(format_number(stats.sign_p), justify="right"),
+                         Text(signed(stats.mean_diff), style=diff_style, justify="right"),
+                         ci_range(stats), wins_ties_losses(stats), Text(format_number(stats.sign_p), justify="right"),
                          Text(str(stats.n), justify="right"), outcome_cell]
             table.add_row(*cells, key=scorer)
         self.query_one("#gate-rule-terms", Static).update(Content(self._rule_terms()))
@@ -520,8 +509,8 @@ class GateScreen(Screen):
             else:
                 status, style = ("ok" if checked else ""), ""
             cells = [stats.tag or "", str(stats.n), format_number(stats.incumbent_mean),
-                     format_number(stats.candidate_mean), _signed(stats.mean_diff), _ci(stats),
-                     _wtl(stats), status]
+                     format_number(stats.candidate_mean), signed(stats.mean_diff), ci_range(stats),
+                     wins_ties_losses(stats), status]
             right = {1, 2, 3, 4}
             table.add_row(*(Text(c, style=style, justify="right" if i in right else "left")
                             for i, c in enumerate(cells)), key=stats.tag)

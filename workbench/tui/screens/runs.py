@@ -61,21 +61,6 @@ def first_line(text: str | None, limit: int = 90) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def summary_line(summary: RunSummary) -> str:
-    """One sentence on how a run (session) ended, like the CLI's closing line."""
-    parts = [f"{summary.succeeded} succeeded"]
-    if summary.cached:
-        parts[0] += f" ({summary.cached} from the cache)"
-    parts.append(f"{summary.failed} failed")
-    if summary.skipped:
-        parts.append(f"{summary.skipped} skipped (budget)")
-    if summary.pending:
-        parts.append(f"{summary.pending} not run")
-    verb = "resumed and " if summary.resumed else ""
-    return (f"run {summary.run_id} {verb}{summary.status} in {summary.elapsed_s:.1f} s: "
-            f"{', '.join(parts)}; spent {format_money(summary.cost)}")
-
-
 @dataclass(frozen=True)
 class RunChoices:
     """What the plan dialog asks: which models, how many repeats, how fast, how much money."""
@@ -708,7 +693,7 @@ class RunsScreen(Screen):
     def _run_ended(self, message: RunEnded) -> None:
         summary = message.summary
         self.last_summary = summary
-        line = summary_line(summary)
+        line = summary.headline()
         self._run_over(line[0].upper() + line[1:])
         self.notify(line, title="run ended",
                     severity="information" if summary.ok else "warning", timeout=8)

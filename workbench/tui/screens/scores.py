@@ -17,9 +17,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from workbench.benchmark.folder import Benchmark
@@ -28,6 +27,7 @@ from workbench.clip_views import (
 )
 from workbench.errors import WorkbenchError
 from workbench.tui.widgets.clip_strip import ClipStrip
+from workbench.tui.screens.choice import ChoiceScreen
 from workbench.tui.widgets.score_grid import Palette, ScoreGrid
 
 ALL_TAGS = "\x00all"
@@ -36,54 +36,6 @@ ALL_TAGS = "\x00all"
 def no_scores_hint(root: object) -> str:
     return (f"no scores yet: press r to go to Runs, or run `workbench run {root}` "
             f"then `workbench score {root}`")
-
-
-class TagPicker(ModalScreen[str | None]):
-    """Pick the tag to filter the grid by (or every prompt). Escape keeps the current filter."""
-
-    DEFAULT_CSS = """
-    TagPicker {
-        align: center middle;
-    }
-    TagPicker > Vertical {
-        width: 48;
-        height: auto;
-        max-height: 80%;
-        border: round $accent;
-        background: $panel;
-        padding: 0 1;
-    }
-    TagPicker OptionList {
-        height: auto;
-        max-height: 20;
-    }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Keep the current filter")]
-
-    def __init__(self, tags: list[tuple[str, int]], current: str | None) -> None:
-        super().__init__()
-        self.tags = tags
-        self.current = current
-
-    def compose(self) -> ComposeResult:
-        options = [Option("all prompts", id=ALL_TAGS)]
-        options += [Option(f"{tag}  ({count} prompt{'s' if count != 1 else ''})", id=tag)
-                    for tag, count in self.tags]
-        with Vertical():
-            yield Static("Show prompts tagged", classes="title")
-            yield OptionList(*options, id="tag-options")
-
-    def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        options.highlighted = options.get_option_index(self.current or ALL_TAGS)
-        options.focus()
-
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ScoresScreen(Screen):
@@ -357,7 +309,10 @@ class ScoresScreen(Screen):
         if not tags:
             self.notify("no prompt has tags")
             return
-        self.app.push_screen(TagPicker(tags, self.tag), self._tag_chosen)
+        options = [(ALL_TAGS, "all prompts")]
+        options += [(tag, f"{tag}  ({count} prompt{'s' if count != 1 else ''})") for tag, count in tags]
+        self.app.push_screen(ChoiceScreen("Show prompts tagged", options, self.tag or ALL_TAGS),
+                             self._tag_chosen)
 
     def _tag_chosen(self, choice: str | None) -> None:
         if choice is None:

@@ -20,8 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from workbench.benchmark.config import Threshold
 from workbench.benchmark.folder import Benchmark
@@ -30,6 +29,7 @@ from workbench.errors import FileConflict, WorkbenchError
 from workbench.threshold_tuning import (
     SavedThresholds, Side, TuningSession, describe, save_thresholds,
 )
+from workbench.tui.screens.choice import ChoiceScreen
 from workbench.tui.widgets.distribution import Distribution, DistributionRow
 
 ALL_PROMPTS = "(all prompts)"
@@ -60,52 +60,6 @@ def _reason(failure: PromptFailure) -> str:
 
 def _scope_label(tag: str | None) -> str:
     return ALL_PROMPTS if tag is None else f"tag '{tag}'"
-
-
-class TagPicker(ModalScreen[int | None]):
-    """Choose the scope of the bounds being edited: all prompts or one tag (index; None = cancel)."""
-
-    DEFAULT_CSS = """
-    TagPicker {
-        align: center middle;
-    }
-    TagPicker > Vertical {
-        width: 60;
-        max-width: 90%;
-        height: auto;
-        max-height: 80%;
-        border: round $accent;
-        background: $panel;
-        padding: 0 1;
-    }
-    TagPicker OptionList {
-        height: auto;
-        max-height: 20;
-    }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, labels: list[str], current: int) -> None:
-        super().__init__()
-        self._labels = labels
-        self._current = current
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static("Edit the bounds for…", classes="title")
-            yield OptionList(*(Option(label) for label in self._labels), id="tag-options")
-
-    def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        options.highlighted = self._current
-        options.focus()
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option_index)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ValueInput(ModalScreen[float | None]):
@@ -634,11 +588,14 @@ class ThresholdsScreen(Screen):
             override = threshold.tags.get(tag) if threshold is not None else None
             labels.append(f"{tag}  (override {describe(override)})" if override else tag)
         current = 0 if self.tag is None else tags.index(self.tag) + 1
-        self.app.push_screen(TagPicker(labels, current), callback=self._tag_picked)
+        options = [(str(index), label) for index, label in enumerate(labels)]
+        self.app.push_screen(ChoiceScreen("Edit the bounds for…", options, str(current)),
+                             callback=self._tag_picked)
 
-    def _tag_picked(self, index: int | None) -> None:
-        if index is None or self.session is None:
+    def _tag_picked(self, choice: str | None) -> None:
+        if choice is None or self.session is None:
             return
+        index = int(choice)
         self.set_tag(None if index == 0 else self.session.tag_names[index - 1])
 
     def set_tag(self, tag: str | None) -> None:
