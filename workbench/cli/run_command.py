@@ -161,16 +161,8 @@ class Progress:
         for p in self.latest.progress:
             filled = int(self.BAR * p.done / p.total) if p.total else self.BAR
             bar = "#" * filled + "." * (self.BAR - filled)
-            extras = []
-            if p.cached:
-                extras.append(f"{p.cached} cached")
-            if p.failed:
-                extras.append(f"{p.failed} failed")
-            if p.skipped:
-                extras.append(f"{p.skipped} skipped")
-            if p.running:
-                extras.append(f"{p.running} running")
-            lines.append(f"{p.model:<{width}} [{bar}] {p.done:>4}/{p.total:<4} {', '.join(extras)}")
+            lines.append(f"{p.model:<{width}} [{bar}] {p.done:>4}/{p.total:<4} "
+                         f"{', '.join(p.notable_counts())}")
         return lines
 
     def _draw(self, notes: list[str]) -> None:

@@ -33,6 +33,12 @@ class ModelProgress:
     def done(self) -> int:
         return self.succeeded + self.failed + self.skipped
 
+    def notable_counts(self) -> list[str]:
+        """The counts worth showing beside a progress bar, e.g. ``["1 cached", "2 running"]``."""
+        counts = (("cached", self.cached), ("failed", self.failed), ("skipped", self.skipped),
+                  ("running", self.running))
+        return [f"{n} {what}" for what, n in counts if n]
+
 
 @dataclass(frozen=True)
 class RunEvent:

@@ -13,16 +13,7 @@ from workbench.engine.events import ModelProgress
 
 def describe_progress(progress: ModelProgress) -> str:
     """'4/6 · 1 cached · 1 failed · 2 running': the counts next to a model's bar."""
-    parts = [f"{progress.done}/{progress.total}"]
-    if progress.cached:
-        parts.append(f"{progress.cached} cached")
-    if progress.failed:
-        parts.append(f"{progress.failed} failed")
-    if progress.skipped:
-        parts.append(f"{progress.skipped} skipped")
-    if progress.running:
-        parts.append(f"{progress.running} running")
-    return " · ".join(parts)
+    return " · ".join([f"{progress.done}/{progress.total}", *progress.notable_counts()])
 
 
 class ModelProgressBar(Horizontal):
