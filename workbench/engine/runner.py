@@ -135,6 +135,22 @@ def _manifest(
     }
 
 
+def _check_environment(bench: Benchmark, plan: RunPlan, providers: dict[str, Provider]) -> None:
+    """Refuse to start when a model with work to do lacks an environment variable it needs."""
+    missing: list[str] = []
+    for model in plan.per_model:
+        if model.to_generate + model.in_flight == 0:
+            continue
+        for name in providers[model.model].required_env():
+            if not os.environ.get(name, "").strip():
+                missing.append(f"{name} (models.{model.model}, provider {model.provider})")
+    if missing:
+        raise WorkbenchError(
+            f"{bench.config_path}: environment variable{'s' if len(missing) > 1 else ''} not set: "
+            f"{'; '.join(missing)}. Export the key before running (it is never written to a file), "
+            "or leave the model out with --model.")
+
+
 def _make_providers(bench: Benchmark, plan: RunPlan) -> dict[str, Provider]:
     setups = model_setups(bench, list(plan.models))
     providers: dict[str, Provider] = {}
@@ -196,6 +212,7 @@ async def run_benchmark(
         plan = plan_run(bench, models, repeats)  # again, now that no other run can change things
         check_estimate(plan.estimated_cost, limit, str(bench.root))
         providers = _make_providers(bench, plan)
+        _check_environment(bench, plan, providers)
         scrubber = Scrubber(providers.values())
         resumed = plan.resume_run_id is not None
         run_id = plan.resume_run_id or new_run_id()

@@ -145,6 +145,14 @@ class Provider(ABC):
         """Secret values this provider may send; the engine scrubs them from anything it writes."""
         return []
 
+    def required_env(self) -> list[str]:
+        """Environment variables that must be set before this provider can work (e.g. its API key).
+
+        The engine checks them before a run starts, so a missing key is one clear error rather
+        than a failed job per prompt.
+        """
+        return []
+
     async def aclose(self) -> None:  # pragma: no cover - default does nothing
         return None
 

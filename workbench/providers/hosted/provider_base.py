@@ -158,6 +158,9 @@ class HostedProvider(RemoteProvider):
         value = peek_secret(self.params.api_key_env)
         return [value] if value else []
 
+    def required_env(self) -> list[str]:
+        return [self.params.api_key_env] if self.params.api_key_env else []
+
     async def aclose(self) -> None:
         await self.api.aclose()
 
