@@ -173,7 +173,8 @@ class Benchmark:
 
             problems.extend(reference_problems(config, config_file, config_text))
         if problems or config is None:
-            raise InvalidInput(problems)
+            # in reading order: file by file, line by line
+            raise InvalidInput(sorted(problems, key=lambda p: (p.file, p.line or 0)))
         return cls(
             root=root,
             config=config,
