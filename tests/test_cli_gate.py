@@ -273,16 +273,26 @@ def test_without_a_gate_section_default_rules_apply(scored, capsys):
 
 
 def test_human_ratings_can_decide_the_gate(scored, capsys):
-    for prompt in ("hands-1", "smoke-1", "text-1"):
+    prompts = [p.id for p in Benchmark.load(scored).prompts]
+    for prompt in prompts[:3]:
         for model, score in (("old", "2"), ("new", "4")):
             assert main(["rate", str(scored), prompt, model, "--score", score, "--rater", "ana"]) == 0
     toml = scored / "benchmark.toml"
     toml.write_text(toml.read_text().replace('primary = ["temporal_flicker", "sharpness"]',
                                              'primary = ["human.rating"]')
                     .replace("min_prompts = 4", "min_prompts = 3"))
+    # people rated 3 of the prompts: the unrated ones are missing results, never a quiet ship
+    code, out, _ = _gate(capsys, str(scored), "--format", "json")
+    data = json.loads(out)
+    assert data["verdict"] == "inconclusive" and code == 1
+    assert any("missing human.rating results" in r and prompts[3] in r for r in data["reasons"])
+
+    for prompt in prompts[3:]:
+        for model, score in (("old", "2"), ("new", "4")):
+            assert main(["rate", str(scored), prompt, model, "--score", score, "--rater", "ana"]) == 0
     code, out, _ = _gate(capsys, str(scored), "--format", "json")
     data = json.loads(out)
     (rating,) = data["statistics"]["scorers"]
     assert rating["scorer"] == "human.rating" and rating["direction"] == "higher"
-    assert rating["n"] == 3 and rating["mean_diff"] == pytest.approx(2.0)
+    assert rating["n"] == len(prompts) and rating["mean_diff"] == pytest.approx(2.0)
     assert data["verdict"] == "ship" and code == 0

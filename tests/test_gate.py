@@ -373,3 +373,30 @@ def test_to_json_is_plain_stable_and_reproducible():
     # the one-prompt tag is reported but not checked
     assert any("1 with a single paired prompt not checked" in c["message"]
                for c in first["checks"])
+
+
+def test_failed_clips_on_hard_prompts_never_ship_quietly():
+    # 20 prompts, a clear improvement, but the candidate produced nothing on 3 of them:
+    # enough paired prompts remain, yet the missing results make the gate inconclusive.
+    df, tags = synthetic(21, 20, {"quality": 0.3}, noise=0.001)
+    failed = pl.col("prompt_id").is_in(["p000", "p001", "p002"]) & (pl.col("model") == "cand")
+    df = df.with_columns(pl.when(failed).then(None).otherwise(pl.col("value")).alias("value"))
+    result = evaluate_gate(df, tags, gate(min_prompts=10), {}, {"quality": "higher"})
+    assert result.verdict == "inconclusive"
+    assert result.reasons[0].startswith(
+        "missing quality results from the candidate 'cand' for 3 prompts (p000, p001, p002)")
+    # the same table without the gaps ships
+    full, _ = synthetic(21, 20, {"quality": 0.3}, noise=0.001)
+    assert evaluate_gate(full, tags, gate(min_prompts=10), {}, {"quality": "higher"}).verdict == "ship"
+
+
+def test_no_paired_prompt_is_inconclusive_never_ship():
+    # each model scored a different half of the prompts: nothing can be compared
+    df, tags = synthetic(22, 20, {"quality": 0.3}, noise=0.001)
+    first_half = pl.col("prompt_id") < "p010"
+    keep = (first_half & (pl.col("model") == "inc")) | (~first_half & (pl.col("model") == "cand"))
+    df = df.filter(keep)
+    for must_not_fall in (True, False):
+        result = evaluate_gate(df, tags, gate(min_prompts=1, pass_rate_must_not_fall=must_not_fall),
+                               {}, {"quality": "higher"})
+        assert result.verdict == "inconclusive", result.reasons

@@ -208,6 +208,11 @@ def evaluate_gate(
                                     scorer=scorer))
         n = int(paired.sum())
         if n == 0:
+            if not lacking and not absent_models:
+                checks.append(GateCheck(
+                    "data", "inconclusive",
+                    f"no prompt has {scorer} scores from both models, so nothing can be compared",
+                    scorer=scorer))
             continue
         direction = "higher" if signs[scorer] > 0 else "lower"
         sign = signs[scorer]
@@ -217,6 +222,10 @@ def evaluate_gate(
             if in_tag.any():
                 builder.add(scorer, direction, tag, inc_values, cand_values, sign, in_tag)
         if lacking or absent_models:
+            continue
+        missing = _missing_results(prompt_ids, tags, inc_values, cand_values, roles, scorer)
+        if missing is not None:
+            checks.append(missing)
             continue
         if n < gate.min_prompts:
             checks.append(GateCheck(
@@ -257,6 +266,32 @@ def evaluate_gate(
         checks=tuple(checks),
         config=_config_echo(gate, candidate, incumbent, thresholds),
     )
+
+
+def _missing_results(
+    prompt_ids: Sequence[str], tags: Mapping[str, Sequence[str]], inc_values: np.ndarray,
+    cand_values: np.ndarray, roles: Sequence[tuple[str, str]], scorer: str,
+) -> GateCheck | None:
+    """Inconclusive when a benchmark prompt lacks this scorer's result from either model.
+
+    A failed generation or an unscored clip must not quietly shrink the comparison: the
+    prompts it drops are often the hard ones. (Prompts no longer in the benchmark are
+    ignored.)
+    """
+    in_benchmark = np.array([p in tags for p in prompt_ids], dtype=bool)
+    gaps = []
+    for (role, model), values in zip(roles, (inc_values, cand_values)):
+        lacking = np.isnan(values) & in_benchmark
+        if lacking.any():
+            names = [p for p, gap in zip(prompt_ids, lacking) if gap]
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            gaps.append(f"the {role} '{model}' for {len(names)} prompt{'s' if len(names) != 1 else ''}"
+                        f" ({shown})")
+    if not gaps:
+        return None
+    return GateCheck("data", "inconclusive",
+                     f"missing {scorer} results from {'; and from '.join(gaps)}: generate and score "
+                     "them, or remove those prompts, before deciding", scorer=scorer)
 
 
 def _margin_check(stats: PairedStats, gate: GateConfig) -> GateCheck:
@@ -320,6 +355,8 @@ def _verdict(checks: Sequence[GateCheck]) -> Verdict:
         return "inconclusive"
     if "fail" in outcomes:
         return "hold"
+    if not any(c.rule == "margin" and c.outcome == "pass" for c in checks):
+        return "inconclusive"  # never ship without a scorer that showed the improvement
     return "ship"
 
 
