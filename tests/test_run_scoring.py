@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 
 from workbench.benchmark.folder import Benchmark
 from workbench.cli.main import main
@@ -75,3 +76,42 @@ def test_score_cli_errors(tiny_bench, capsys):
     assert "no runs yet" in capsys.readouterr().err
     assert main(["score", str(tiny_bench), "--run", "nope"]) == 2
     assert "no run 'nope'" in capsys.readouterr().err
+
+
+def test_an_external_scorer_that_failed_is_retried_once_fixed(tiny_bench, tmp_path):
+    script = tmp_path / "score.py"
+    script.write_text("import json, sys\nsys.exit(3)\n")
+    toml = tiny_bench / "benchmark.toml"
+    toml.write_text(toml.read_text().replace(
+        'scorers = ["sharpness", "temporal_flicker"]', 'scorers = ["sharpness", "ext"]')
+        + f'\n[scoring.external.ext]\nargv = ["{sys.executable}", "{script}", "{{video}}"]\n')
+    bench = Benchmark.load(tiny_bench)
+    run_benchmark_sync(bench)
+    score_runs(bench, workers=1)
+    run_dir = next((tiny_bench / "runs").iterdir())
+    assert all(r["error"] for r in _rows(run_dir / "scores.jsonl") if r["scorer"] == "ext")
+
+    script.write_text('import json\nprint(json.dumps({"value": 0.5}))\n')
+    report = score_runs(Benchmark.load(tiny_bench), workers=1)
+    assert report.scored == 6
+    latest = {(r["model"], r["prompt_id"], r["scorer"]): r for r in _rows(run_dir / "scores.jsonl")}
+    assert all(r["value"] == 0.5 and r["error"] is None for k, r in latest.items() if k[2] == "ext")
+    # and nothing is appended again once the outcome is unchanged
+    before = len(_rows(run_dir / "scores.jsonl"))
+    assert score_runs(Benchmark.load(tiny_bench), workers=1).up_to_date == 6
+    assert len(_rows(run_dir / "scores.jsonl")) == before
+
+
+def test_a_clip_that_is_not_a_video_is_recorded_once(tiny_bench):
+    bench = Benchmark.load(tiny_bench)
+    run_benchmark_sync(bench)
+    run_dir = next((tiny_bench / "runs").iterdir())
+    video = run_dir / "videos" / "old" / "hands-1--r0.mp4"
+    video.unlink()  # a hard link into the cache: replace it, do not write through it
+    video.write_bytes(b"not a video at all")
+    score_runs(bench, workers=1)
+    count = len(_rows(run_dir / "scores.jsonl"))
+    score_runs(Benchmark.load(tiny_bench), workers=1)
+    assert len(_rows(run_dir / "scores.jsonl")) == count
+    broken = [r for r in _rows(run_dir / "scores.jsonl") if r["prompt_id"] == "hands-1" and r["model"] == "old"]
+    assert broken and all(r["error"] for r in broken)

@@ -1,15 +1,14 @@
 """Score the videos of runs and append the results to each run's ``scores.jsonl``.
 
 The glue between the run engine (which videos exist) and the scorers (one decode
-pass per video, cached by content hash). Only what is not scored yet is scored:
-a clip whose rows already cover every enabled scorer at its current version,
-and whose thumbnails exist, is skipped without reading it.
+pass per video). Every finished clip is passed to the scorers, whose cache
+(video hash, scorer@version, inputs) answers unchanged ones without decoding;
+only outcomes that differ from what ``scores.jsonl`` already records are appended.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -50,18 +49,24 @@ def thumbnails_dir(video: Path) -> Path:
     return video.with_name(video.stem + ".thumbs")
 
 
-def _existing(path: Path) -> dict[ClipKey, set[str]]:
-    """scorer@version keys already recorded per clip (torn lines are ignored)."""
-    done: dict[ClipKey, set[str]] = defaultdict(set)
+def _latest_rows(path: Path) -> dict[tuple[ClipKey, str], tuple[Any, ...]]:
+    """The newest recorded outcome per (clip, scorer): (version, value, error, sha256, detail)."""
+    latest: dict[tuple[ClipKey, str], tuple[Any, ...]] = {}
     if not path.exists():
-        return done
+        return latest
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             row = json.loads(line)
-            done[(row["model"], row["prompt_id"], int(row["repeat"]))].add(f"{row['scorer']}@{row['version']}")
+            clip = (row["model"], row["prompt_id"], int(row["repeat"]))
+            latest[(clip, row["scorer"])] = _outcome(row)
         except (ValueError, KeyError, TypeError):
-            continue
-    return done
+            continue  # a torn line: the clip is scored again
+    return latest
+
+
+def _outcome(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (str(row.get("version")), row.get("value"), row.get("error"), row.get("video_sha256"),
+            row.get("detail"))
 
 
 def _row(run: str, clip: ClipKey, name: str, version: str, value: float | None,
@@ -83,7 +88,6 @@ def score_runs(
     if not config.scorers:
         raise WorkbenchError(f"{bench.config_path}: no scorers enabled; list them in 'scorers = [...]'")
     infos = resolve_scorers(list(config.scorers), config.scoring.external)
-    wanted_keys = {info.key for info in infos}
     known = [info.run_id for info in list_runs(bench)]
     if runs:
         for run_id in runs:
@@ -95,43 +99,47 @@ def score_runs(
     count_thumbs = config.scoring.thumbnails
 
     jobs: list[ScoreJob] = []
-    pending_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    latest: dict[Path, dict[tuple[ClipKey, str], tuple[Any, ...]]] = {}
+
+    def changed(path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows whose outcome differs from what the file already says (nothing is written twice)."""
+        known = latest.setdefault(path, _latest_rows(path))
+        fresh = []
+        for row in rows:
+            key = ((row["model"], row["prompt_id"], row["repeat"]), row["scorer"])
+            if known.get(key) != _outcome(row):
+                known[key] = _outcome(row)
+                fresh.append(row)
+        return fresh
+
     for run_id in selected:
         record = load_run(bench, run_id)
         scores_path = record.path / SCORES_FILE
-        existing = _existing(scores_path)
         for job in record.jobs:
             clip = job.id
-            have = existing.get(clip, set())
             if job.status in ("failed", "skipped") or (job.status == "succeeded" and job.video is None):
-                if wanted_keys - have:
-                    reason = f"no video: {job.error or job.status}"
-                    pending_rows[run_id].extend(
-                        _row(run_id, clip, i.name, i.version, None, reason, None) for i in infos
-                        if i.key not in have
-                    )
+                reason = f"no video: {job.error or job.status}"
+                rows = changed(scores_path, [_row(run_id, clip, i.name, i.version, None, reason, None)
+                                             for i in infos])
+                if rows:
+                    append_jsonl_many(scores_path, rows)
                     report.not_generated += 1
                 continue
             if job.status != "succeeded" or job.video is None:
                 continue  # still in flight
             video: Path = job.video
-            thumbs = thumbnails_dir(video)
-            thumbs_ok = count_thumbs == 0 or len(list(thumbs.glob("*.png"))) >= 1
-            if wanted_keys <= have and thumbs_ok:
-                report.up_to_date += 1
-                continue
             prompt = prompts.get(job.prompt_id)
             if prompt is None:
                 report.warnings.append(f"{run_id}: prompt {job.prompt_id!r} is no longer in the benchmark; "
                                        "scored without its requested parameters")
             requested = {k: v for k, v in (prompt.generation_params() if prompt else {}).items()
                          if k in REQUESTED_KEYS}
+            # Every clip goes to the scorers: the score cache (video hash, scorer@version, inputs)
+            # answers unchanged ones without decoding, and re-runs what may have changed (an
+            # external scorer that failed, an edited prompt, missing thumbnails).
             jobs.append(ScoreJob(path=video, requested=requested, prompt_text=prompt.text if prompt else "",
-                                 thumbnails_dir=thumbs if count_thumbs else None, thumbnails=count_thumbs,
-                                 key=(run_id, clip, record.path / SCORES_FILE)))
-
-    for run_id, rows in pending_rows.items():
-        append_jsonl_many(bench.runs_dir / run_id / SCORES_FILE, rows)
+                                 thumbnails_dir=thumbnails_dir(video) if count_thumbs else None,
+                                 thumbnails=count_thumbs, key=(run_id, clip, scores_path)))
 
     total = len(jobs)
     done = 0
@@ -139,13 +147,16 @@ def score_runs(
     def on_result(job: ScoreJob, scores: Any) -> None:
         nonlocal done
         run_id, clip, path = job.key
-        rows = [_row(run_id, clip, s.name, s.version, s.value, s.error, scores.sha256 or None, s.detail)
-                for s in scores.scores]
-        report.errors += sum(1 for s in scores.scores if s.error)
+        rows = changed(path, [_row(run_id, clip, s.name, s.version, s.value, s.error, scores.sha256 or None,
+                                   s.detail) for s in scores.scores])
         report.warnings.extend(f"{job.path}: {w}" for w in scores.warnings)
-        append_jsonl_many(path, rows)  # one fsync per clip: a crash loses at most the clip in hand
+        if rows:
+            report.errors += sum(1 for row in rows if row["error"])
+            append_jsonl_many(path, rows)  # one fsync per clip: a crash loses at most the clip in hand
+            report.scored += 1
+        else:
+            report.up_to_date += 1
         done += 1
-        report.scored += 1
         if on_progress is not None:
             on_progress(ScoringProgress(done, total, run_id, clip))
 
