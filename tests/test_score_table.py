@@ -224,3 +224,28 @@ def test_wide_table_pools_repeats(tmp_path):
     assert first["sharpness:judged"] == 0
     second = wide.row(1, named=True)
     assert second["temporal_flicker"] is None and second["temporal_flicker:judged"] is None
+
+
+def test_results_of_an_older_scorer_version_are_not_mixed_in(tmp_path):
+    from workbench.benchmark.folder import Benchmark
+    from workbench.scorers.registry import available_scorers
+    from conftest import MINIMAL_PROMPTS, MINIMAL_TOML
+
+    root = tmp_path / "b"
+    root.mkdir()
+    (root / "benchmark.toml").write_text(MINIMAL_TOML)
+    (root / "prompts.jsonl").write_text(MINIMAL_PROMPTS)
+    current = available_scorers()["sharpness"].version
+    run = root / "runs" / "20260101-000000-aaaa"
+    run.mkdir(parents=True)
+    rows = [
+        {"run": run.name, "model": "old", "prompt_id": "hands-1", "repeat": 0, "scorer": "sharpness",
+         "version": "0-old", "value": 1.0, "error": None, "video_sha256": "x"},
+        {"run": run.name, "model": "new", "prompt_id": "hands-1", "repeat": 0, "scorer": "sharpness",
+         "version": current, "value": 2.0, "error": None, "video_sha256": "y"},
+    ]
+    (run / "scores.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    warnings: list[str] = []
+    frame = load_scores(Benchmark.load(root), warnings=warnings)
+    assert frame.select("model", "version").rows() == [("new", current)]
+    assert any("sharpness@0-old" in w and "workbench score" in w for w in warnings)

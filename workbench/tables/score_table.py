@@ -17,7 +17,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.decide.thresholds import passed_column
-from workbench.errors import InvalidInput, NotFound, Problem
+from workbench.errors import InvalidInput, NotFound, Problem, WorkbenchError
 from workbench.judgments.human_scores import (
     HUMAN_SCORER_NAMES, SCORE_SCHEMA, empty_scores, human_score_rows,
 )
@@ -184,8 +184,35 @@ def load_scores(bench: Benchmark, runs: list[str] | None = None, warnings: list[
     frame = pl.concat(frames).select(list(SCORE_SCHEMA))
     if frame.is_empty():
         return frame
+    frame = _drop_stale_versions(bench, frame, warnings)
     newest = frame.group_by(CLIP).agg(pl.col("run").max())
     return frame.join(newest, on=[*CLIP, "run"], how="semi", maintain_order="left")
+
+
+def _drop_stale_versions(bench: Benchmark, frame: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
+    """Keep each automated scorer's results at its current version only.
+
+    A scorer's new version invalidates its own old results: comparing sharpness@1 for
+    one model with sharpness@2 for another would compare two different measures.
+    """
+    from workbench.scorers.registry import available_scorers
+
+    try:
+        current = {name: info.version for name, info in
+                   available_scorers(bench.config.scoring.external).items()}
+    except WorkbenchError:
+        return frame
+    versions = pl.DataFrame({"scorer": list(current), "_current": list(current.values())},
+                            schema={"scorer": pl.Utf8, "_current": pl.Utf8})
+    marked = frame.join(versions, on="scorer", how="left", maintain_order="left")
+    stale = marked.filter(pl.col("_current").is_not_null() & (pl.col("version") != pl.col("_current")))
+    if stale.is_empty():
+        return frame
+    names = sorted({f"{r['scorer']}@{r['version']}" for r in stale.select("scorer", "version").iter_rows(named=True)})
+    warnings.append(f"ignored {stale.height} result(s) of older scorer versions ({', '.join(names[:5])}"
+                    f"{' ...' if len(names) > 5 else ''}): run `workbench score {bench.root}` to rescore")
+    keep = pl.col("_current").is_null() | (pl.col("version") == pl.col("_current"))
+    return marked.filter(keep).drop("_current")
 
 
 # ----------------------------------------------------------------------------- the table
