@@ -78,23 +78,31 @@ def test_repeats_are_averaged_before_the_threshold_is_applied():
         False, True]
 
 
-def test_per_tag_override_replaces_the_bounds_and_first_matching_tag_wins():
+def test_per_tag_override_replaces_the_bounds_and_the_strictest_applies():
     df = table([
         ("plain", "a", 0, "sharp", 0.5),
         ("hand", "a", 0, "sharp", 0.5),
         ("both", "a", 0, "sharp", 0.5),
+        ("both2", "a", 0, "sharp", 0.7),
+        ("night", "a", 0, "sharp", 0.42),
     ])
-    tags = {"plain": ("city",), "hand": ("hands",), "both": ("night", "hands")}
+    tags = {"plain": ("city",), "hand": ("hands",), "both": ("night", "hands"),
+            "both2": ("hands", "night"), "night": ("night",)}
     threshold = Threshold(min=0.4, max=0.9, tags={"hands": {"min": 0.6},
                                                   "night": {"max": 0.45}})
     ev = ThresholdEvaluator(df, tags, {"sharp": threshold})
     assert ev.prompt_passed("a", "plain")
     assert not ev.prompt_passed("a", "hand")  # override min 0.6
-    assert not ev.prompt_passed("a", "both")  # 'night' is listed first: max 0.45
+    assert ev.prompt_passed("a", "night")  # override max 0.45 replaces the scorer's min 0.4 too
+    # both overrides apply, whatever the order of the tags: min 0.6 and max 0.45
     (failure,) = ev.failures("a", "both")
+    assert failure.reason == "below min" and failure.bound == 0.6
+    (failure,) = ev.failures("a", "both2")
     assert failure.reason == "above max" and failure.bound == 0.45
+    assert threshold.for_tags(("night", "hands")) == threshold.for_tags(("hands", "night"))
     (failure,) = ev.failures("a", "hand")
     assert failure.reason == "below min" and str(failure) == "sharp 0.5 below min 0.6"
+    assert passed_column(df, tags, {"sharp": threshold}).to_list() == [True, False, False, False, True]
 
 
 def test_missing_values_fail_with_reason_missing():

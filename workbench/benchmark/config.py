@@ -84,11 +84,19 @@ class Threshold(Bounds):
     tags: dict[str, Bounds] = Field(default_factory=dict)
 
     def for_tags(self, tags: list[str] | tuple[str, ...]) -> Bounds:
-        """The bounds in force for a prompt with these tags (first matching tag override wins)."""
-        for tag in tags:
-            if tag in self.tags:
-                return self.tags[tag]
-        return Bounds(min=self.min, max=self.max)
+        """The bounds in force for a prompt with these tags.
+
+        A tag override replaces the scorer's bounds. When several of the prompt's tags have
+        overrides, the strictest applies (the highest min, the lowest max), so the order of
+        a prompt's tags never changes its verdict.
+        """
+        matching = [self.tags[tag] for tag in tags if tag in self.tags]
+        if not matching:
+            return Bounds(min=self.min, max=self.max)
+        mins = [b.min for b in matching if b.min is not None]
+        maxes = [b.max for b in matching if b.max is not None]
+        # model_construct: combined overrides may leave no passing value (min > max), which fails
+        return Bounds.model_construct(min=max(mins) if mins else None, max=min(maxes) if maxes else None)
 
 
 GateRule = Literal["superiority", "non-inferiority"]

@@ -5,8 +5,8 @@ Rules:
 * Repeats are averaged first (see :mod:`workbench.decide.score_matrix`): a prompt's
   value for a scorer is the mean over its repeats of the values that exist.
 * A threshold bounds one scorer (``min`` and/or ``max``, inclusive). A prompt whose
-  tags match a per-tag override uses the override instead, the first of the prompt's
-  tags that has one winning (:meth:`Threshold.for_tags`).
+  tags match a per-tag override uses the override instead; when several of its tags
+  have one, the strictest bounds apply (:meth:`Threshold.for_tags`).
 * A prompt passes for a model when every thresholded scorer passes. A missing value
   for a thresholded scorer fails (reason ``"missing"``).
 * The prompts are those in ``tags`` plus any other prompt in the scores table; a
@@ -98,13 +98,15 @@ class PromptTags:
         overrides = [(t, b) for t, b in threshold.tags.items() if t in self.tag_index]
         if overrides:
             cols = [self.tag_index[t] for t, _ in overrides]
-            pos = self.position[:, cols]
-            first = pos.argmin(axis=1)
-            has = pos[self._rows, first] != _ABSENT
+            member = self.position[:, cols] != _ABSENT  # [prompt, override]
+            has = member.any(axis=1)
             o_lo = np.array([-np.inf if b.min is None else b.min for _, b in overrides])
             o_hi = np.array([np.inf if b.max is None else b.max for _, b in overrides])
-            lo = np.where(has, o_lo[first], lo)
-            hi = np.where(has, o_hi[first], hi)
+            # several overrides on one prompt: the strictest (see Threshold.for_tags)
+            strict_lo = np.where(member, o_lo, -np.inf).max(axis=1)
+            strict_hi = np.where(member, o_hi, np.inf).min(axis=1)
+            lo = np.where(has, strict_lo, lo)
+            hi = np.where(has, strict_hi, hi)
         return lo, hi
 
 

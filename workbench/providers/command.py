@@ -17,7 +17,9 @@ fields filled in (``{{`` and ``}}`` for literal braces). Placeholders:
 the model leave unset is an error naming it. Relative paths in ``argv[0]`` and
 ``cwd`` are taken from the benchmark folder. The program must write the clip
 to ``{output}`` and exit 0; otherwise the job fails with the last lines of its
-standard error.
+standard error. ``{output}`` must end up a regular file of its own: a symlink
+(say, to a file the program reuses for every prompt) is refused, and a hard
+link is copied, so one prompt's clip can never become another's.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import signal
+import stat
 import string
 from collections import deque
 from pathlib import Path
@@ -243,10 +247,47 @@ class CommandProvider(LocalProvider):
         if code != 0:
             how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
             raise PermanentError(f"{Path(argv[0]).name} {how}" + _tail_note(stderr, stdout))
-        if not output.is_file() or output.stat().st_size == 0:
-            raise PermanentError(
-                f"{Path(argv[0]).name} exited 0 but wrote no video to {{output}}" + _tail_note(stderr, stdout))
+        _check_output(output, Path(argv[0]).name, _tail_note(stderr, stdout))
         return GenerationResult(info={"program": Path(argv[0]).name})
+
+
+def _check_output(output: Path, program: str, note: str) -> None:
+    """PermanentError unless ``output`` is a non-empty regular file of its own.
+
+    The engine moves the file into the shared video cache and hard-links it into
+    run folders, so it must not be a symlink (or a hard link) to a file the
+    program reuses: the next prompt's clip would silently replace this one.
+    A hard-linked output is copied into a private file; anything that is not a
+    regular file is refused.
+    """
+    try:
+        info = os.lstat(output)
+    except FileNotFoundError:
+        raise PermanentError(f"{program} exited 0 but wrote no video to {{output}}" + note) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise PermanentError(
+            f"{program} made {{output}} a symlink; {{output}} must be a regular file the program wrote, "
+            f"not a symlink (copy the clip there instead)")
+    if not stat.S_ISREG(info.st_mode):
+        raise PermanentError(
+            f"{program} left something that is not a file at {{output}}; {{output}} must be a regular "
+            f"file the program wrote, not a symlink, folder or device")
+    if info.st_size == 0:
+        raise PermanentError(f"{program} exited 0 but wrote no video to {{output}} (the file is empty)" + note)
+    if info.st_nlink > 1:
+        _unshare(output)
+
+
+def _unshare(output: Path) -> None:
+    """Replace a hard-linked ``output`` by a private copy of its bytes."""
+    private = output.with_name(output.name + ".private")
+    try:
+        shutil.copyfile(output, private)
+        os.replace(private, output)
+    except OSError as exc:
+        private.unlink(missing_ok=True)
+        raise PermanentError(f"cannot copy the hard-linked {{output}} into a file of its own: "
+                             f"{exc.strerror or exc}") from None
 
 
 def _tail_note(*tails: _Tail) -> str:

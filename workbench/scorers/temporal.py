@@ -2,6 +2,10 @@
 
 All differences are in full-range levels (0..255): a limited-range (16..235)
 video's differences are stretched by 255/219 first, so both kinds compare.
+
+temporal_flicker follows VBench's temporal_flickering formula but on luma rather
+than RGB (the one-pass budget reads RGB only on sampled frames): a change of hue
+at constant brightness does not count as flicker here.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class TemporalFlickerScorer(Scorer):
         direction="higher",
         unit="",
         range=(0.0, 1.0),
-        description="VBench temporal flickering: mean of (255 - mean |frame difference|) / 255",
+        description="VBench temporal flickering on luma: mean of (255 - mean |frame difference|) / 255",
         inputs=(),
     )
 
