@@ -11,12 +11,18 @@ and "Asynchronous Inference" (https://fal.ai/docs/documentation/model-apis/infer
   (for video models ``{"video": {"url": ...}}``). A request that failed on the
   runner answers the result fetch with an error status, an ``error_type`` field
   or an ``X-Fal-Error-Type`` header; that is a failed job, not an exception.
+
+The key goes only to the origin of ``base_url`` (``queue.fal.run`` by default,
+where fal's own status and response URLs live). A ``status_url`` or
+``response_url`` naming another host is replaced by the documented URL on
+``base_url``, so it never receives the key. Relative URLs in answers are
+resolved against the URL of the answer.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import field_validator
 
@@ -65,6 +71,8 @@ class FalProvider(HostedProvider):
     name = "fal"
     label = "fal"
     Params = FalParams
+    #: Where the URL is read from the answer does not change the clip.
+    cache_exempt_params: ClassVar[tuple[str, ...]] = ("result_path",)
 
     @property
     def fal(self) -> FalParams:
@@ -88,27 +96,30 @@ class FalProvider(HostedProvider):
 
     async def submit(self, request: GenerationRequest) -> Submission:
         what = "submit"
+        submit_url = f"{self.fal.base_url}/{self.fal.model}"
         data = await self.api.call_json(
-            "POST", f"{self.fal.base_url}/{self.fal.model}", what=what,
-            headers=self._headers(), json_body=self.body(request),
+            "POST", submit_url, what=what, headers=self._headers(), json_body=self.body(request),
         )
         request_id = self.text_field(data, "request_id", what)
-        # The status/result URLs are the ones fal gives; the documented layout
-        # ({base}/{owner}/{app}/requests/{id}[/status]) is only a fallback.
+        # The status/result URLs are the ones fal gives when they are on base_url's
+        # origin; otherwise (or when absent) the documented layout
+        # ({base}/{owner}/{app}/requests/{id}[/status]) is used.
         app_root = "/".join(self.fal.model.split("/")[:2])
         fallback = self.job_url(f"{self.fal.base_url}/{app_root}/requests", request_id)
         status_url = data.get("status_url") if isinstance(data, dict) else None
         response_url = data.get("response_url") if isinstance(data, dict) else None
         state = {
-            "status_url": self.api.check_url(status_url or f"{fallback}/status", "submit status_url"),
-            "response_url": self.api.check_url(response_url or fallback, "submit response_url"),
+            "status_url": self.own_url(status_url, relative_to=submit_url, fallback=f"{fallback}/status",
+                                       what="submit status_url"),
+            "response_url": self.own_url(response_url, relative_to=submit_url, fallback=fallback,
+                                         what="submit response_url"),
         }
         return self.submission(request_id, state)
 
     async def poll(self, submission: Submission) -> PollResult:
         what = "status check"
         headers = self._headers()
-        data = await self.api.call_json("GET", self.state_url(submission, "status_url"), what=what, headers=headers)
+        data = await self.call_json_scoped("GET", self.state_url(submission, "status_url"), what=what, headers=headers)
         raw = self.field(data, "status", what)
         status, note = map_status(raw, STATUSES)
         if status is JobStatus.QUEUED:
@@ -133,7 +144,8 @@ class FalProvider(HostedProvider):
 
     async def _fetch_result(self, submission: Submission, headers: dict[str, str]) -> PollResult:
         what = "result fetch"
-        response = await self.api.send("GET", self.state_url(submission, "response_url"), what=what, headers=headers)
+        response_url = self.state_url(submission, "response_url")
+        response = await self.send_scoped("GET", response_url, what=what, headers=headers)
         code = response.status_code
         if not 200 <= code < 300:
             body: Any = None
@@ -152,5 +164,5 @@ class FalProvider(HostedProvider):
                 failure = f"{failure} ({response.headers['x-fal-error-type']})"
             return self.result(JobStatus.FAILED, error=failure)
         output = self.api.parse_json(response, what)
-        url = self.url_field(output, self.fal.result_path, what)
+        url = self.url_field(output, self.fal.result_path, what, relative_to=response_url)
         return self.result(JobStatus.SUCCEEDED, result_url=url, progress=1.0, state={"result_url": url})

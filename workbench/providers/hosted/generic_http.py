@@ -20,12 +20,28 @@ call time and inserted only into headers, never into URLs or bodies. Body
 strings use the request placeholders of :mod:`.templates`; a value that is
 exactly ``"{seed}"`` is sent as the number. ``inputs`` is merged into the body
 (top level) after rendering.
+
+Where the key goes: headers that use ``{api_key}`` are sent only to the
+origins of the configured ``submit_url`` and ``poll_url`` (after joining
+``base_url``; a ``poll_url`` whose host depends on ``{job_id}`` does not
+count). A poll URL read from the answer (``poll_url_path``) on any other
+origin is polled with the other headers but without the key; if it then
+answers 401/403 the job fails with a message saying so. Result URLs are
+downloaded without headers unless ``download_auth`` is set, and then only from
+the submit URL's origin. Relative URLs in answers are resolved against the URL
+of the answer they came in.
+
+Cache keys: ``base_url`` is part of a clip's identity here (two servers make
+different clips), while settings that only say how to talk to the server
+(polling, headers, paths into the answers, status vocabulary) are not, so
+fixing them never regenerates a clip. ``submit_url``, ``method``, ``body``,
+``inputs``, ``omit`` and ``model`` are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
@@ -139,6 +155,16 @@ class GenericHttpProvider(HostedProvider):
     name = "http"
     label = "http"
     Params = GenericHttpParams
+    #: How to talk to the server and read its answers, not what it renders.
+    cache_exempt_params: ClassVar[tuple[str, ...]] = (
+        "job_id_path", "poll_url", "poll_url_path", "poll_method", "headers", "status_path", "status_map",
+        "unknown_status", "result_url_path", "error_path", "progress_path", "progress_scale", "download_auth",
+    )
+
+    @classmethod
+    def cache_extra(cls, params: GenericHttpParams, request: GenerationRequest) -> dict[str, Any]:
+        """The server is part of the clip's identity: ``base_url`` (exempt for other providers) counts."""
+        return {"base_url": params.base_url} if params.base_url else {}
 
     @property
     def gp(self) -> GenericHttpParams:
@@ -158,6 +184,23 @@ class GenericHttpProvider(HostedProvider):
     def _url(self, template: str, **values: str) -> str:
         filled = {"model": quote(self.gp.model, safe="/:"), **{k: quote(v, safe="") for k, v in values.items()}}
         return self._absolute(templates.render_string(template, filled))
+
+    def key_origins(self) -> list[str]:
+        """The configured submit URL, and the configured poll URL when its host is fixed."""
+        origins = [self._url(self.gp.submit_url)]
+        if self.gp.poll_url is not None:
+            one, other = self._url(self.gp.poll_url, job_id="a"), self._url(self.gp.poll_url, job_id="b")
+            try:
+                if same_origin(one, other):
+                    origins.append(one)
+            except (httpx.InvalidURL, ValueError, TypeError):
+                pass
+        return origins
+
+    def headers_without_key(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """The configured headers that do not use ``{api_key}``."""
+        keyed = {name for name, value in self.gp.headers.items() if "api_key" in templates.placeholders_in(value)}
+        return {name: value for name, value in headers.items() if name not in keyed}
 
     def _headers(self) -> dict[str, str]:
         if not self.gp.headers:
@@ -192,7 +235,7 @@ class GenericHttpProvider(HostedProvider):
             found = self.field(data, self.gp.poll_url_path, what)
             if not isinstance(found, str):
                 raise self.api.permanent(what, f"{self.gp.poll_url_path!r} is not a URL string")
-            poll_url = self._absolute(found, relative_to=submit_url)
+            poll_url = self.resolve_url(found, submit_url, "poll URL")
         else:
             poll_url = self._url(self.gp.poll_url or "", job_id=job_id)
         return self.submission(job_id, {"poll_url": self.api.check_url(poll_url, "poll URL")})
@@ -200,7 +243,7 @@ class GenericHttpProvider(HostedProvider):
     async def poll(self, submission: Submission) -> PollResult:
         what = "status check"
         poll_url = self.state_url(submission, "poll_url")
-        data = await self.api.call_json(self.gp.poll_method, poll_url, what=what, headers=self._headers())
+        data = await self.call_json_scoped(self.gp.poll_method, poll_url, what=what, headers=self._headers())
         raw = self.field(data, self.gp.status_path, what)
         status, note = self._status(raw)
         if status is None:
@@ -219,7 +262,7 @@ class GenericHttpProvider(HostedProvider):
             found = self.field(data, self.gp.result_url_path, what)
             if not isinstance(found, str):
                 raise self.api.permanent(what, f"{self.gp.result_url_path!r} is not a URL string")
-            url = self.api.check_url(self._absolute(found, relative_to=poll_url), "result URL")
+            url = self.resolve_url(found, poll_url, "result URL")
             return self.result(status, result_url=url, progress=1.0, state={**note, "result_url": url})
         progress = None
         if self.gp.progress_path:

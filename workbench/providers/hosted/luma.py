@@ -73,15 +73,14 @@ class LumaProvider(HostedProvider):
 
     async def poll(self, submission: Submission) -> PollResult:
         what = "status check"
-        data = await self.api.call_json(
-            "GET", self.state_url(submission, "generation_url"), what=what, headers=self._headers()
-        )
+        generation_url = self.state_url(submission, "generation_url")
+        data = await self.api.call_json("GET", generation_url, what=what, headers=self._headers())
         raw = self.field(data, "state", what)
         status, note = map_status(raw, STATUSES)
         if status is JobStatus.FAILED:
             message = error_text(data.get("failure_reason")) or "generation failed"
             return self.result(status, error=message, state=note)
         if status is JobStatus.SUCCEEDED:
-            url = self.url_field(data, "assets.video", what)
+            url = self.url_field(data, "assets.video", what, relative_to=generation_url)
             return self.result(status, result_url=url, progress=1.0, state={"result_url": url})
         return self.result(status, state=note)

@@ -4,6 +4,19 @@ A concrete provider is a small preset: where to submit, how to read the job id
 and status, how its statuses map onto :class:`JobStatus`, where the video URL
 is. Requests, error classification and redaction live in :mod:`.http_client`,
 streaming in :mod:`.download`.
+
+Where the API key goes: only to the origin (scheme, host, port) of
+``base_url``, the address the user configured (the ``http`` provider widens
+this to the origins of its configured ``submit_url`` and ``poll_url``). A
+status or result URL the provider's *answer* names on any other origin never
+gets the key: presets replace such a URL by the documented one on
+``base_url`` when the API documents one (fal, Replicate), and otherwise poll
+it without the key, turning a 401/403 there into a clear error saying why.
+The real APIs name URLs on their own origin (fal: ``queue.fal.run``,
+Replicate: ``api.replicate.com``), so this never gets in their way.
+
+URLs in answers may be relative; they are resolved against the URL of the
+answer they came in, and only http(s) results are ever fetched.
 """
 
 from __future__ import annotations
@@ -15,6 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+import httpx
 from pydantic import AliasChoices, Field, field_validator
 
 from workbench.errors import WorkbenchError
@@ -29,7 +43,7 @@ from workbench.providers.base import (
 )
 from workbench.providers.hosted import json_paths, templates
 from workbench.providers.hosted.download import download_file
-from workbench.providers.hosted.http_client import ApiClient, check_http_url
+from workbench.providers.hosted.http_client import ApiClient, check_http_url, same_origin
 from workbench.secrets import MissingSecret, peek_secret, read_secret, redact
 
 DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
@@ -70,6 +84,11 @@ class HostedParams(ProviderParams):
         description="seconds allowed for one API request; for downloads, for each read of the body",
     )
     poll_interval: float = Field(default=5.0, gt=0, description="seconds between status checks")
+    timeout_total: float | None = Field(
+        default=None, gt=0,
+        description="seconds a job may take from submit to finish before it is given up; "
+                    "unset = the run engine's default (an hour)",
+    )
     max_download_bytes: int = Field(default=DEFAULT_MAX_DOWNLOAD, gt=0)
     inputs: dict[str, Any] = Field(
         default_factory=dict,
@@ -99,6 +118,16 @@ class HostedParams(ProviderParams):
     def _inputs(cls, value: dict[str, Any]) -> dict[str, Any]:
         templates.check_placeholders(value, templates.REQUEST_PLACEHOLDERS, "inputs")
         return value
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, for messages."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return "another host"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
 
 
 def map_status(value: Any, table: Mapping[str, JobStatus]) -> tuple[JobStatus, dict[str, Any]]:
@@ -192,8 +221,76 @@ class HostedProvider(RemoteProvider):
             raise self.api.permanent(what, f"answer field {path!r} is not a non-empty string")
         return str(value)
 
-    def url_field(self, data: Any, path: str, what: str) -> str:
-        return self.api.check_url(self.field(data, path, what), f"{what} ({path})")
+    def url_field(self, data: Any, path: str, what: str, *, relative_to: str | None = None) -> str:
+        """The URL at ``path``, resolved against ``relative_to`` (the URL the answer came from)."""
+        return self.resolve_url(self.field(data, path, what), relative_to, f"{what} ({path})")
+
+    def resolve_url(self, value: Any, relative_to: str | None, what: str) -> str:
+        """``value`` made absolute against ``relative_to``; PermanentError unless it is http(s).
+
+        A relative URL (``/files/x.mp4``, ``x.mp4``, ``//cdn.example/x.mp4``) is
+        resolved as a browser would against the URL of the answer it came in;
+        the scheme check happens after resolving, so ``file:`` and friends stay refused.
+        """
+        if isinstance(value, str) and value.strip() and relative_to:
+            try:
+                value = str(httpx.URL(relative_to).join(value.strip()))
+            except (httpx.InvalidURL, ValueError, TypeError):
+                raise self.api.permanent(what, "the answer's URL is not a valid URL") from None
+        return self.api.check_url(value, what)
+
+    # -- where the key may go -------------------------------------------------------
+
+    def key_origins(self) -> list[str]:
+        """URLs whose origins may receive the API key: the configured ``base_url``."""
+        return [self.params.base_url]
+
+    def sends_key_to(self, url: str) -> bool:
+        """True when ``url`` is on an origin that may receive the key."""
+        try:
+            return any(same_origin(url, origin) for origin in self.key_origins())
+        except (httpx.InvalidURL, ValueError, TypeError):
+            return False
+
+    def headers_without_key(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """What of ``headers`` may go to another origin; nothing by default (they carry the key)."""
+        return {}
+
+    def headers_for(self, url: str, headers: Mapping[str, str]) -> dict[str, str]:
+        """``headers`` for a request to ``url``: the key only travels to its own origin."""
+        if self.sends_key_to(url):
+            return dict(headers)
+        return self.headers_without_key(headers)
+
+    def own_url(self, value: Any, *, relative_to: str, fallback: str, what: str) -> str:
+        """A URL from an answer if it is on the key's origin, else the documented ``fallback``.
+
+        Used where the API documents where a job's URLs live, so an answer naming
+        another host neither receives the key nor loses the job.
+        """
+        if value is None or value == "":
+            return self.api.check_url(fallback, what)
+        url = self.resolve_url(value, relative_to, what)
+        return url if self.sends_key_to(url) else self.api.check_url(fallback, what)
+
+    async def call_json_scoped(self, method: str, url: str, *, what: str, headers: Mapping[str, str]) -> Any:
+        """Like ``api.call_json``, but the key goes only to its own origin (see the module notes)."""
+        response = await self.send_scoped(method, url, what=what, headers=headers)
+        self.api.check_status(response, what)
+        return self.api.parse_json(response, what)
+
+    async def send_scoped(self, method: str, url: str, *, what: str, headers: Mapping[str, str]) -> httpx.Response:
+        """``api.send`` with the key only for its own origin; a 401/403 elsewhere says why."""
+        keyed = self.sends_key_to(url)
+        response = await self.api.send(method, url, what=what, headers=self.headers_for(url, headers))
+        if not keyed and response.status_code in (401, 403):
+            raise self.api.permanent(
+                what,
+                f"{_origin(url)} answered HTTP {response.status_code} (it wants credentials), but the API key "
+                f"is sent only to {', '.join(sorted({_origin(u) for u in self.key_origins()}))}, "
+                "never to another host named in the provider's answers",
+            )
+        return response
 
     def job_url(self, base: str, *parts: str) -> str:
         """``base`` joined with URL-quoted path parts (ids never escape their segment)."""

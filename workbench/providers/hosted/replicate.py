@@ -10,12 +10,17 @@ and the HTTP API reference (create a prediction, get a prediction).
 * poll: ``GET urls.get`` from the prediction; ``status`` is ``starting`` /
   ``processing`` / ``succeeded`` / ``failed`` / ``canceled``; ``error`` holds
   the failure; ``output`` is a URL or a list of URLs for video models.
+
+The key goes only to the origin of ``base_url`` (``api.replicate.com`` by
+default, where ``urls.get`` lives). A ``urls.get`` naming another host is
+replaced by the documented ``{base}/predictions/{id}``, so it never receives
+the key. Relative URLs in answers are resolved against the URL of the answer.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import field_validator
 
@@ -80,6 +85,8 @@ class ReplicateProvider(HostedProvider):
     name = "replicate"
     label = "Replicate"
     Params = ReplicateParams
+    #: Where the URL is read from the answer does not change the clip.
+    cache_exempt_params: ClassVar[tuple[str, ...]] = ("result_path",)
 
     @property
     def rep(self) -> ReplicateParams:
@@ -118,14 +125,16 @@ class ReplicateProvider(HostedProvider):
         body["input"] = self.inputs(request)
         data = await self.api.call_json("POST", url, what=what, headers=self._headers(), json_body=body)
         job_id = self.text_field(data, "id", what)
-        get_url = json_paths.lookup(data, "urls.get") or self.job_url(f"{self.rep.base_url}/predictions", job_id)
-        return self.submission(job_id, {"get_url": self.api.check_url(get_url, "submit urls.get")})
+        get_url = self.own_url(
+            json_paths.lookup(data, "urls.get"), relative_to=url,
+            fallback=self.job_url(f"{self.rep.base_url}/predictions", job_id), what="submit urls.get",
+        )
+        return self.submission(job_id, {"get_url": get_url})
 
     async def poll(self, submission: Submission) -> PollResult:
         what = "status check"
-        data = await self.api.call_json(
-            "GET", self.state_url(submission, "get_url"), what=what, headers=self._headers()
-        )
+        get_url = self.state_url(submission, "get_url")
+        data = await self.call_json_scoped("GET", get_url, what=what, headers=self._headers())
         raw = self.field(data, "status", what)
         status, note = map_status(raw, STATUSES)
         if status in (JobStatus.FAILED, JobStatus.CANCELED):
@@ -133,9 +142,9 @@ class ReplicateProvider(HostedProvider):
             return self.result(status, error=message, state=note)
         if status is JobStatus.SUCCEEDED:
             if self.rep.result_path:
-                url = self.url_field(data, f"output.{self.rep.result_path}", what)
+                url = self.url_field(data, f"output.{self.rep.result_path}", what, relative_to=get_url)
             else:
-                url = self.api.check_url(_output_url(data.get("output")), "prediction output")
+                url = self.resolve_url(_output_url(data.get("output")), get_url, "prediction output")
             return self.result(status, result_url=url, progress=1.0, state={"result_url": url})
         return self.result(status, progress=self._progress(data.get("logs")), state=note)
 

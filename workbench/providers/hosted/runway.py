@@ -18,7 +18,7 @@ time and kept in the state (a resumed run polls the same URL).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from workbench.providers.base import GenerationRequest, JobStatus, PollResult, Submission
 from workbench.providers.hosted.provider_base import HostedParams, HostedProvider, error_text, map_status
@@ -52,6 +52,8 @@ class RunwayProvider(HostedProvider):
     name = "runway"
     label = "Runway"
     Params = RunwayParams
+    #: The API version header changes the protocol, not the clip.
+    cache_exempt_params: ClassVar[tuple[str, ...]] = ("runway_version",)
 
     @property
     def rw(self) -> RunwayParams:
@@ -92,9 +94,8 @@ class RunwayProvider(HostedProvider):
 
     async def poll(self, submission: Submission) -> PollResult:
         what = "status check"
-        data = await self.api.call_json(
-            "GET", self.state_url(submission, "task_url"), what=what, headers=self._headers()
-        )
+        task_url = self.state_url(submission, "task_url")
+        data = await self.api.call_json("GET", task_url, what=what, headers=self._headers())
         raw = self.field(data, "status", what)
         status, note = map_status(raw, STATUSES)
         if status in (JobStatus.FAILED, JobStatus.CANCELED):
@@ -104,7 +105,7 @@ class RunwayProvider(HostedProvider):
                 message = f"{message} ({code})"
             return self.result(status, error=message, state=note)
         if status is JobStatus.SUCCEEDED:
-            url = self.url_field(data, "output.0", what)
+            url = self.url_field(data, "output.0", what, relative_to=task_url)
             return self.result(status, result_url=url, progress=1.0, state={"result_url": url})
         progress = data.get("progress")
         if not isinstance(progress, (int, float)) or isinstance(progress, bool):

@@ -88,9 +88,8 @@ class VeoProvider(HostedProvider):
 
     async def poll(self, submission: Submission) -> PollResult:
         what = "status check"
-        data = await self.api.call_json(
-            "GET", self.state_url(submission, "operation_url"), what=what, headers=self._headers()
-        )
+        operation_url = self.state_url(submission, "operation_url")
+        data = await self.api.call_json("GET", operation_url, what=what, headers=self._headers())
         if not isinstance(data, dict):
             raise self.api.permanent(what, "answer is not a JSON object")
         done = data.get("done", False)
@@ -108,7 +107,7 @@ class VeoProvider(HostedProvider):
             reasons = video.get("raiMediaFilteredReasons") if isinstance(video, Mapping) else None
             if reasons:
                 return self.result(JobStatus.FAILED, error=f"video filtered: {error_text(reasons)}")
-        url = self.url_field(data, SAMPLE_URI, what)
+        url = self.url_field(data, SAMPLE_URI, what, relative_to=operation_url)
         return self.result(JobStatus.SUCCEEDED, result_url=url, progress=1.0, state={"result_url": url})
 
     def download_headers(self, url: str) -> Mapping[str, str]:
