@@ -76,3 +76,12 @@ def test_redact_leaves_other_text_alone():
     assert redact("nothing to hide here", ["unrelated-secret"]) == "nothing to hide here"
     assert redact("", ["x"]) == ""
     assert redact("text", [None, ""]) == "text"
+
+
+def test_values_shorter_than_eight_characters_are_never_redacted(monkeypatch):
+    # "1" or "yes" replaced everywhere would corrupt ids and hashes, and hide nothing worth hiding.
+    monkeypatch.setenv(VAR, "yes")
+    assert read_secret(VAR) == "yes"
+    assert "yes" not in known_secrets()
+    assert redact("job-1 says yes", ["1", "yes", "prod7"]) == "job-1 says yes"
+    assert redact("key abcdefgh here", ["abcdefgh"]) == f"key {REDACTED} here"

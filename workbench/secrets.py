@@ -23,6 +23,12 @@ from workbench.errors import WorkbenchError
 #: What a secret is replaced with.
 REDACTED = "[redacted]"
 
+#: Values shorter than this are never scrubbed. Real API keys are far longer, while
+#: short values ("1", "yes", "prod") also reach the engine as secrets (say, an
+#: environment variable a command passes through) and, replaced everywhere they
+#: occur as a substring, would corrupt ordinary text, ids and hashes.
+MIN_SECRET_LENGTH = 8
+
 _seen_lock = threading.Lock()
 _seen: set[str] = set()
 
@@ -61,9 +67,14 @@ def peek_secret(env_var: str | None) -> str | None:
     return value
 
 
+def is_redactable(value: object) -> bool:
+    """Whether ``value`` is long enough to be scrubbed as a secret (see MIN_SECRET_LENGTH)."""
+    return isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH
+
+
 def remember_secret(value: str) -> None:
-    """Add a value to the set :func:`redact` always scrubs."""
-    if value:
+    """Add a value to the set :func:`redact` always scrubs (too short a value is ignored)."""
+    if is_redactable(value):
         with _seen_lock:
             _seen.add(value)
 
@@ -86,11 +97,11 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` with every given secret, and every secret read so far, replaced.
 
     Longer secrets are replaced first so a key that contains another is not
-    half-replaced.
+    half-replaced. Values shorter than :data:`MIN_SECRET_LENGTH` are left alone.
     """
     if not text:
         return text
-    values = {s for s in secrets if s}
+    values = {s for s in secrets if is_redactable(s)}
     values.update(known_secrets())
     forms: set[str] = set()
     for value in values:

@@ -61,6 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="jobs at once across all models (default: [run].concurrency)")
     run.add_argument("--budget", type=_money, metavar="X",
                      help="refuse a run estimated over X and stop submitting once X is spent")
+    run.add_argument("--retry-uncertain", action="store_true",
+                     help="submit again the jobs whose earlier submit may have reached the provider "
+                          "without a job id coming back (check the provider's dashboard first: "
+                          "this can pay twice)")
     run.add_argument("--dry-run", action="store_true", help="show the plan and cost; generate nothing")
     run.add_argument("--yes", "-y", action="store_true", help="do not ask before spending money")
     run.set_defaults(func=run_run)
@@ -93,8 +97,14 @@ def print_plan(plan: RunPlan, bench: Benchmark, budget: float | None, out: TextI
     print(line, file=out)
     uncertain = sum(m.uncertain for m in plan.per_model)
     if uncertain:
-        print(f"  {uncertain} job(s) were being submitted when the run stopped; the provider may have "
-              "them, so they are recorded as failed rather than paid for twice", file=out)
+        print(f"  {uncertain} job(s) were being submitted when a run stopped (or the connection "
+              "dropped); the provider may have them, so they are recorded as failed rather than paid "
+              "for twice. Check the provider's dashboard; --retry-uncertain submits them again",
+              file=out)
+    retrying = sum(m.retrying_uncertain for m in plan.per_model)
+    if retrying:
+        print(f"  {retrying} job(s) whose earlier submit is in doubt will be submitted again "
+              "(--retry-uncertain)", file=out)
     if failed_before:
         print(f"  {failed_before} job(s) failed earlier in this run and stay failed; "
               "a new run retries them once this one is finished", file=out)
@@ -199,7 +209,7 @@ def print_summary(summary: RunSummary, out: TextIO) -> None:
 def run_run(args: argparse.Namespace) -> int:
     bench = Benchmark.load(args.bench)
     budget = args.budget if args.budget is not None else bench.config.run.budget
-    plan = plan_run(bench, args.models, args.repeats)
+    plan = plan_run(bench, args.models, args.repeats, retry_uncertain=args.retry_uncertain)
     print_plan(plan, bench, budget, sys.stdout)
     check_estimate(plan.estimated_cost, budget, str(bench.root))
     if args.dry_run:
@@ -229,7 +239,7 @@ def run_run(args: argparse.Namespace) -> int:
         try:
             return await run_benchmark(bench, models=args.models, repeats=args.repeats,
                                        concurrency=args.concurrency, budget=args.budget,
-                                       on_event=progress)
+                                       on_event=progress, retry_uncertain=args.retry_uncertain)
         finally:
             try:
                 loop.remove_signal_handler(signal.SIGTERM)

@@ -100,7 +100,8 @@ class SubmitOutcomeUnknown(Exception):
     def __init__(self, error: BaseException, attempts: int):
         super().__init__(
             f"{error} - the provider may have accepted the job, so it was not submitted again "
-            "(that could pay twice); check the provider's dashboard, then run again to submit it anew")
+            "(that could pay twice); check the provider's dashboard, and to submit it anyway run "
+            "again with --retry-uncertain")
         self.error = error
         self.attempts = attempts
 
@@ -121,6 +122,8 @@ async def call_finishing_on_cancel(
     grace: float,
     before_attempt: Callable[[], Awaitable[None]] | None = None,
     on_attempt: Callable[[int], None] | None = None,
+    before_send: Callable[[int], Awaitable[None]] | None = None,
+    after_unsent: Callable[[int], Awaitable[None]] | None = None,
 ) -> T:
     """Like :func:`call_with_retries`, but a cancel during an attempt waits for its answer.
 
@@ -129,7 +132,14 @@ async def call_finishing_on_cancel(
     collected for up to ``grace`` seconds and handed over in
     :class:`CancelledWithResult`, so it can be journaled and never paid for twice.
     A cancel during a backoff sleep stops at once (nothing is in flight); one
-    whose request got no answer within ``grace`` raises :class:`CancelledInFlight`.
+    whose request got no answer within ``grace``, or whose answer is an error
+    saying the request may have been delivered, raises :class:`CancelledInFlight`.
+
+    ``before_send(attempt)`` runs right before each request goes out (after
+    ``before_attempt``, the rate limiter), ``after_unsent(attempt)`` after an
+    attempt failed without the request reaching the provider, before the
+    backoff sleep: the pair lets the caller journal exactly when a request may
+    be on the wire.
     """
     attempt = 0
     while True:
@@ -138,6 +148,8 @@ async def call_finishing_on_cancel(
             await before_attempt()
         if on_attempt is not None:
             on_attempt(attempt)
+        if before_send is not None:
+            await before_send(attempt)
         task = asyncio.ensure_future(call())
         try:
             return await asyncio.shield(task)
@@ -147,8 +159,10 @@ async def call_finishing_on_cancel(
             except TimeoutError:  # no answer within the grace (or the call itself timed out)
                 task.cancel()
                 raise CancelledInFlight() from None
-            except Exception:  # noqa: BLE001 - the provider answered with an error: nothing made
-                raise asyncio.CancelledError() from None
+            except Exception as error:  # noqa: BLE001 - the provider answered with an error
+                if getattr(error, "maybe_delivered", False):  # e.g. dropped after it was sent
+                    raise CancelledInFlight() from None
+                raise asyncio.CancelledError() from None  # nothing made
             except BaseException:  # noqa: BLE001 - no answer: the provider may have the job
                 task.cancel()
                 raise CancelledInFlight() from None
@@ -160,4 +174,6 @@ async def call_finishing_on_cancel(
                 raise SubmitOutcomeUnknown(error, attempt) from error
             if attempt >= policy.max_attempts:
                 raise RetriesExhausted(error, attempt) from error
+            if after_unsent is not None:
+                await after_unsent(attempt)
             await asyncio.sleep(policy.delay(attempt, retry_after_of(error)))

@@ -7,16 +7,21 @@ append starts on a fresh line.
 
 Events (``event`` field) and what they mean for a job:
 
-* ``submitting`` written before a hosted job is submitted. If nothing follows
-  it, the process died while the request was on the wire: the provider may or
-  may not have the job, so it is never submitted again automatically.
-* ``unsubmitted`` the run stopped before the submit went out (back to pending).
+* ``submitting`` written right before a hosted job's submit request goes out
+  (after any rate-limit wait). If nothing follows it, the process died while
+  the request may have been on the wire: the provider may or may not have the
+  job, so no later run submits that clip again automatically (``workbench run
+  --retry-uncertain`` does).
+* ``unsubmitted`` the request did not go out, or failed without reaching the
+  provider (written before each backoff wait): back to pending.
 * ``submitted``  a hosted provider accepted the job: ``job_id`` and ``state``
   are everything needed to poll it again; ``charged`` is what it cost.
 * ``succeeded``  the clip is in the run folder (``video``), ``cached`` when it
   came from the video cache.
 * ``failed``     with ``error``, ``phase`` and ``resumable`` (true when the
-  provider may still finish the job: a later session polls it again).
+  provider may still finish the job: a later session polls it again), and
+  ``uncertain`` (true when the submit may have reached the provider without
+  its job id coming back: the clip stays "uncertain" for every later run).
 * ``skipped``    with ``reason`` (``budget``).
 
 Run events: ``run_started``, ``run_interrupted``, ``run_finished``, ``run_failed``.
@@ -134,6 +139,8 @@ class JobState:
     time: str | None = None
     #: Permanent poll/download errors on the current submission (a second one ends it).
     permanent_failures: int = 0
+    #: A submit may have reached the provider but no job id was recorded (see ``submitting``).
+    uncertain: bool = False
 
     @property
     def open_submission(self) -> bool:
@@ -182,6 +189,7 @@ def replay(events: list[dict[str, Any]]) -> dict[tuple[str, str, int], JobState]
             job.charged = (job.charged or 0.0) + charged
         if isinstance(event.get("attempts"), int):
             job.attempts = event["attempts"]
+        job.uncertain = kind == "submitting" or (kind == "failed" and bool(event.get("uncertain")))
         if kind == "submitting":
             job.status = "submitting"
         elif kind == "unsubmitted":

@@ -36,7 +36,7 @@ def public_model_config(config: ModelConfig, scrubber: Scrubber) -> dict[str, An
 
 
 def write_manifest(run_dir: Path, manifest: dict[str, Any], scrubber: Scrubber) -> None:
-    text = json.dumps(scrubber.value(manifest), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(scrubber.record(manifest), indent=2, ensure_ascii=False) + "\n"
     atomic_write_text(Path(run_dir) / MANIFEST_FILE, text)
 
 

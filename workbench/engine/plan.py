@@ -29,7 +29,7 @@ DONE = "done"  # succeeded earlier in the run being resumed
 FAILED_BEFORE = "failed"  # failed earlier in the run being resumed (a new run retries it)
 CACHED = "cached"  # the clip is in the video cache: no provider call
 ADOPT = "adopt"  # submitted earlier and maybe still alive: poll it, never submit again
-UNCERTAIN = "uncertain"  # the process died while submitting: never submitted again automatically
+UNCERTAIN = "uncertain"  # a submit of this clip may have reached the provider (any run, no job id)
 GENERATE = "generate"  # a new provider job
 
 
@@ -54,10 +54,11 @@ class ModelPlan:
     cached: int
     in_flight: int  # submitted earlier; polled, not paid again
     failed_before: int
-    uncertain: int  # died while submitting in the resumed run; recorded as failed, not resubmitted
+    uncertain: int  # a submit may have reached the provider (any run); recorded failed, not resubmitted
     to_generate: int
     estimated_cost: float
     priced: bool  # the model has a price set (otherwise its cost shows as 0)
+    retrying_uncertain: int = 0  # uncertain jobs submitted again because retry_uncertain was asked
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class RunPlan:
     resume_run_id: str | None = None
     previous: dict[JobId, JobState] = field(default_factory=dict)  # the resumed run's job states
     open_submissions: dict[JobId, OpenSubmission] = field(default_factory=dict)  # per job to adopt
+    uncertain_from: dict[JobId, str] = field(default_factory=dict)  # UNCERTAIN job -> run it was sent in
+    retry_uncertain: bool = False
 
     @property
     def total_jobs(self) -> int:
@@ -153,10 +156,38 @@ def _plan_matches(manifest: dict[str, Any], bench: Benchmark, models: list[str],
     )
 
 
+def _uncertain_verdicts(states: Iterable[JobState]) -> dict[str, bool]:
+    """Per cache key, whether one run leaves a submit of that clip uncertain.
+
+    Uncertain: some job was left at ``submitting`` (or failed as uncertain) and
+    no job of the run got a job id or the clip for that key. Pending and
+    skipped jobs say nothing about a key.
+    """
+    uncertain: set[str] = set()
+    settled: set[str] = set()
+    for state in states:
+        if not state.key or state.status in ("pending", "skipped"):
+            continue
+        if state.uncertain:
+            uncertain.add(state.key)
+        elif state.status in ("submitted", "succeeded") or state.job_id:
+            settled.add(state.key)
+    keys = uncertain | settled
+    return {key: key in uncertain and key not in settled for key in keys}
+
+
 def plan_run(
-    bench: Benchmark, models: Iterable[str] | None = None, repeats: int | None = None
+    bench: Benchmark, models: Iterable[str] | None = None, repeats: int | None = None,
+    *, retry_uncertain: bool = False,
 ) -> RunPlan:
-    """The jobs of a run and what each will cost, without calling any provider."""
+    """The jobs of a run and what each will cost, without calling any provider.
+
+    A clip whose submit may have reached its provider without a job id coming
+    back (a run died, or the connection dropped, while it was being sent) is
+    never submitted again by any later run, whatever its plan: it is recorded
+    as failed (check the provider's dashboard). ``retry_uncertain`` submits
+    such clips again anyway.
+    """
     model_ids = select_models(bench, models)
     if repeats is None:
         repeats = bench.config.run.repeats
@@ -177,10 +208,16 @@ def plan_run(
     resume_id: str | None = None
     previous: dict[JobId, JobState] = {}
     open_by_key: dict[str, OpenSubmission] = {}
-    for run_dir, manifest in run_folders(bench):
+    uncertain_by_key: dict[str, str] = {}  # cache key -> the run whose submit of it is in doubt
+    for run_dir, manifest in run_folders(bench):  # oldest first: the newest verdict on a key wins
         states = replay(read_journal(run_dir / JOURNAL_FILE).events)
         if manifest.get("status") in UNFINISHED and _plan_matches(manifest, bench, model_ids, repeats):
             resume_id, previous = run_dir.name, states
+        for key, in_doubt in _uncertain_verdicts(states.values()).items():
+            if in_doubt:
+                uncertain_by_key.setdefault(key, run_dir.name)
+            else:
+                uncertain_by_key.pop(key, None)
         for ident, state in states.items():
             if state.open_submission and state.key and state.job_id:
                 open_by_key[state.key] = OpenSubmission(
@@ -190,24 +227,32 @@ def plan_run(
     cache = VideoCache(bench.cache_dir)
     actions: dict[JobId, str] = {}
     adopt: dict[JobId, OpenSubmission] = {}
+    uncertain_from: dict[JobId, str] = {}
+    retrying: set[JobId] = set()
     costed_keys: set[str] = set()
     per_model_cost = {m: 0.0 for m in model_ids}
     for job in jobs:
         before = previous.get(job.id)
         same_clip = before is not None and before.key == job.key
+        own_doubt = same_clip and before.uncertain  # this job's own submit in the resumed run
         if same_clip and before.status == "succeeded" and (
             cache.has(job.key) or (bench_video_exists(bench, resume_id, before))
         ):
             actions[job.id] = DONE
-        elif same_clip and before.status == "failed" and not before.open_submission:
+        elif same_clip and before.status == "failed" and not before.open_submission \
+                and not (own_doubt and retry_uncertain):
             actions[job.id] = FAILED_BEFORE
-        elif same_clip and before.status == "submitting" and not cache.has(job.key):
+        elif own_doubt and not retry_uncertain and not cache.has(job.key):
             actions[job.id] = UNCERTAIN
+            uncertain_from[job.id] = resume_id or ""
         elif cache.has(job.key):
             actions[job.id] = CACHED
         elif job.key in open_by_key:
             actions[job.id] = ADOPT
             adopt[job.id] = open_by_key[job.key]
+        elif job.key in uncertain_by_key and not retry_uncertain:
+            actions[job.id] = UNCERTAIN
+            uncertain_from[job.id] = uncertain_by_key[job.key]
         elif same_clip and before.status == "succeeded" and before.job_id \
                 and before.submission_state is not None:
             # A hosted clip the journal calls done but whose file is gone (a crash lost the
@@ -217,6 +262,8 @@ def plan_run(
                                            dict(before.submission_state))
         else:
             actions[job.id] = GENERATE
+            if own_doubt or job.key in uncertain_by_key:
+                retrying.add(job.id)
             if job.key not in costed_keys:  # identical clips in one run are made once
                 costed_keys.add(job.key)
                 per_model_cost[job.model] += job.estimated_cost
@@ -232,12 +279,14 @@ def plan_run(
             to_generate=mine.count(GENERATE),
             estimated_cost=per_model_cost[model_id],
             priced=bool(config.price_per_clip or config.price_per_second),
+            retrying_uncertain=sum(1 for j in jobs if j.model == model_id and j.id in retrying),
         ))
     return RunPlan(
         bench_root=bench.root, models=tuple(model_ids), repeats=repeats, jobs=tuple(jobs),
         actions=actions, per_model=tuple(per_model),
         estimated_cost=sum(per_model_cost.values()), resume_run_id=resume_id,
-        previous=previous, open_submissions=adopt,
+        previous=previous, open_submissions=adopt, uncertain_from=uncertain_from,
+        retry_uncertain=retry_uncertain,
     )
 
 

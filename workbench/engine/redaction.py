@@ -4,15 +4,27 @@ Providers read keys from the environment at call time; whatever they report
 through ``secrets()`` (and every secret read anywhere in the process) is
 replaced by ``[redacted]`` in journal events, manifests and error messages,
 even when a provider echoes a key back inside an error.
+
+Only free text and what a provider hands back are scrubbed (:data:`FREE_TEXT_FIELDS`).
+Structural fields (cache keys, job ids, hashes, run ids, model and prompt ids)
+are written as they are: a value that happened to contain a secret-like
+substring must never be rewritten there, or resuming would no longer find its
+jobs (and would pay for them again). Values shorter than
+:data:`~workbench.secrets.MIN_SECRET_LENGTH` are never treated as secrets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from workbench.providers.base import Provider
-from workbench.secrets import REDACTED, known_secrets, redact
+from workbench.secrets import REDACTED, is_redactable, known_secrets, redact
+
+#: Record fields that may carry a secret: messages, and state or details a provider supplied.
+FREE_TEXT_FIELDS = frozenset({
+    "error", "reason", "message", "state", "info", "benchmark", "model_configs",
+})
 
 
 class Scrubber:
@@ -29,7 +41,7 @@ class Scrubber:
                 found = provider.secrets() or []
             except Exception:  # noqa: BLE001 - a broken secrets() must not stop scrubbing
                 continue
-            values.update(v for v in found if isinstance(v, str) and v)
+            values.update(v for v in found if is_redactable(v))
         return sorted(values)
 
     def text(self, text: str) -> str:
@@ -45,6 +57,18 @@ class Scrubber:
             return value
         return _scrub(value, values)
 
+    def record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of a journal event or manifest with its free-text fields scrubbed.
+
+        Every other field (``key``, ``job_id``, ``run_id``, hashes, ids) is kept
+        byte for byte.
+        """
+        values = self.secret_values()
+        if not values:
+            return dict(record)
+        return {name: _scrub(field, values) if name in FREE_TEXT_FIELDS else field
+                for name, field in record.items()}
+
 
 def _scrub(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
@@ -57,4 +81,4 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
     return value
 
 
-__all__ = ["REDACTED", "Scrubber"]
+__all__ = ["FREE_TEXT_FIELDS", "REDACTED", "Scrubber"]

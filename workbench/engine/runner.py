@@ -34,7 +34,9 @@ from workbench.engine.backoff import RetryPolicy
 from workbench.engine.cost import Budget, check_estimate, format_money
 from workbench.engine.events import RunEvent
 from workbench.engine.journal import JOURNAL_FILE, Journal
-from workbench.engine.manifest import now_iso, public_model_config, read_manifest, write_manifest
+from workbench.engine.manifest import (
+    MANIFEST_FILE, now_iso, public_model_config, read_manifest, write_manifest,
+)
 from workbench.engine.plan import RunPlan, model_setups, plan_run
 from workbench.engine.redaction import Scrubber
 from workbench.engine.run_lock import RunLock
@@ -180,11 +182,15 @@ async def run_benchmark(
     dry_run: bool = False,
     on_event: Callable[[RunEvent], None] | None = None,
     retry: RetryPolicy | None = None,
+    retry_uncertain: bool = False,
 ) -> RunSummary:
     """Run (or resume) a benchmark's jobs; see the module docstring.
 
     ``budget`` (default ``[run].budget``) caps what this invocation may commit.
     ``retry`` sets attempts and backoff times for every provider call.
+    ``retry_uncertain`` submits again the clips whose earlier submit may have
+    reached the provider without a job id coming back (by default they are
+    recorded as failed, never paid for twice; see :func:`plan_run`).
     """
     clock = time.monotonic()
     models = list(models) if models is not None else None
@@ -196,7 +202,7 @@ async def run_benchmark(
         raise WorkbenchError(f"budget must not be negative, not {limit!r}")
     retry = retry or RetryPolicy()
 
-    plan = plan_run(bench, models, repeats)
+    plan = plan_run(bench, models, repeats, retry_uncertain=retry_uncertain)
     check_estimate(plan.estimated_cost, limit, str(bench.root))
     if dry_run:
         return _summary(plan, None, None, "dry-run", {"total": len(plan.jobs), "succeeded": 0,
@@ -209,7 +215,7 @@ async def run_benchmark(
     journal: Journal | None = None
     session: RunSession | None = None
     try:
-        plan = plan_run(bench, models, repeats)  # again, now that no other run can change things
+        plan = plan_run(bench, models, repeats, retry_uncertain=retry_uncertain)  # again, now that no other run can change things
         check_estimate(plan.estimated_cost, limit, str(bench.root))
         providers = _make_providers(bench, plan)
         _check_environment(bench, plan, providers)
@@ -238,7 +244,7 @@ async def run_benchmark(
 
         try:
             write_manifest(run_dir, manifest("running", None), scrubber)
-            journal.append(scrubber.value({"event": "run_started", "time": now_iso(), "session": sessions,
+            journal.append(scrubber.record({"event": "run_started", "time": now_iso(), "session": sessions,
                                            "pid": os.getpid(), "resumed": resumed,
                                            "jobs": len(plan.jobs)}))
         except OSError as exc:
@@ -259,15 +265,23 @@ async def run_benchmark(
             if isinstance(exc, KeyboardInterrupt):
                 _close_quietly(session, manifest, "interrupted", "run_interrupted")
                 raise
-            _close_quietly(session, manifest, "failed", "run_failed", describe_error(exc))
+            _close_quietly(session, manifest, "failed", "run_failed", session.error_text(exc))
             if isinstance(exc, OSError):
-                raise RunStorageError(f"{run_dir}: run stopped: {describe_error(exc)}") from exc
+                raise RunStorageError(f"{run_dir}: run stopped: {session.error_text(exc)}") from exc
             raise
         counts = session.counts()
         status = "finished" if counts["pending"] == 0 else "interrupted"
-        journal.append(scrubber.value({"event": "run_finished", "time": now_iso(), "jobs": counts,
-                                       "cost": round(session.budget.spent, 6)}))
-        write_manifest(run_dir, manifest(status, now_iso()), scrubber)
+        try:
+            journal.append(scrubber.record({"event": "run_finished", "time": now_iso(), "jobs": counts,
+                                            "cost": round(session.budget.spent, 6)}))
+        except OSError as exc:
+            raise RunStorageError(f"{journal.path}: cannot record the end of the run "
+                                  f"({session.error_text(exc)})") from None
+        try:
+            write_manifest(run_dir, manifest(status, now_iso()), scrubber)
+        except OSError as exc:
+            raise RunStorageError(f"{run_dir / MANIFEST_FILE}: cannot write the run's manifest "
+                                  f"({session.error_text(exc)})") from None
         session.emit(ev.RUN_FINISHED)
         failures = tuple(
             JobFailure(j.model, j.prompt_id, j.repeat, session.errors.get(j.id, ""))
@@ -303,7 +317,7 @@ def _close_quietly(
     if error:
         record["error"] = error
     try:
-        session.journal.append(session.scrubber.value(record))
+        session.journal.append(session.scrubber.record(record))
     except OSError:
         pass
     try:

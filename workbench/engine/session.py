@@ -4,9 +4,12 @@ Each job is a small state machine, and each state change is one fsynced
 journal event:
 
 * local:  (generate) -> ``succeeded`` | ``failed`` | ``skipped``
-* hosted: ``submitting`` -> (submit) -> ``submitted`` -> (poll...) -> (download)
-  -> ``succeeded`` | ``failed``; a poll or download failure leaves the job open
-  (``resumable``) so a later session polls it again instead of paying twice.
+* hosted: (rate-limit wait) -> ``submitting`` -> (submit) -> ``submitted`` -> (poll...)
+  -> (download) -> ``succeeded`` | ``failed``; a submit attempt that fails without
+  reaching the provider is followed by ``unsubmitted`` before its backoff wait, so
+  ``submitting`` always means "a request may be on the wire". A poll or download
+  failure leaves the job open (``resumable``) so a later session polls it again
+  instead of paying twice.
 
 Blocking work (journal writes, decoding checks, moving clips into the cache)
 runs on the session's I/O threads; a finished clip is checked, committed,
@@ -42,6 +45,7 @@ from workbench.engine.redaction import Scrubber
 from workbench.engine.video_cache import VideoCache
 from workbench.media.video_check import video_problem
 from workbench.errors import WorkbenchError
+from workbench.secrets import redact
 from workbench.providers.base import (
     JobStatus, LocalProvider, PermanentError, PollResult, Provider, ProviderError, RemoteProvider,
     Submission,
@@ -57,22 +61,33 @@ SUBMIT_GRACE = 30.0
 IO_THREADS = 8
 #: Longest error text kept for a job.
 ERROR_CHARS = 2000
+#: How to submit an uncertain job anyway (the ``workbench run`` option).
+RETRY_UNCERTAIN_HINT = "to submit it anyway, run again with --retry-uncertain"
 #: Why a job whose submit was cut off by a crash is not submitted again.
 UNCERTAIN_SUBMIT = (
     "the run stopped while this job was being submitted, so the provider may have it; it is not "
-    "submitted again (that could pay twice). Check the provider's dashboard; a new run submits it again"
+    f"submitted again (that could pay twice). Check the provider's dashboard; {RETRY_UNCERTAIN_HINT}"
 )
+
+
+def uncertain_elsewhere(run_id: str) -> str:
+    """Why a job is not submitted: another run's submit of the same clip is in doubt."""
+    return (f"run {run_id} submitted this clip and may have reached the provider without getting "
+            "its job id back, so it is not submitted again (that could pay twice). Check the "
+            f"provider's dashboard; {RETRY_UNCERTAIN_HINT}")
 
 
 class JobFailed(Exception):
     """Ends one job as failed; carries what the journal records."""
 
-    def __init__(self, error: str, phase: str, *, resumable: bool = False, permanent: bool = False):
+    def __init__(self, error: str, phase: str, *, resumable: bool = False, permanent: bool = False,
+                 uncertain: bool = False):
         super().__init__(error)
         self.error = error
         self.phase = phase
         self.resumable = resumable
         self.permanent = permanent
+        self.uncertain = uncertain  # the submit may have reached the provider (no job id)
 
 
 class JobSkipped(Exception):
@@ -81,17 +96,22 @@ class JobSkipped(Exception):
         self.reason = reason
 
 
-def describe_error(error: BaseException) -> str:
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, RetriesExhausted):
+        return f"{_error_text(error.last)} (gave up after {error.attempts} attempts)"
+    if isinstance(error, (ProviderError, WorkbenchError, SubmitOutcomeUnknown)):
+        return str(error) or type(error).__name__
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def describe_error(error: BaseException | str, scrub: Callable[[str], str] = redact) -> str:
     """The message recorded for a job error; unexpected exceptions keep their type name.
 
     The first line is the summary; a program's output, if any, follows on later lines.
+    Secrets are scrubbed (``scrub``; by default every secret read so far) *before* the
+    text is cut to :data:`ERROR_CHARS`, so a key straddling the cut cannot leak in part.
     """
-    if isinstance(error, RetriesExhausted):
-        return f"{describe_error(error.last)} (gave up after {error.attempts} attempts)"
-    if isinstance(error, (ProviderError, WorkbenchError, SubmitOutcomeUnknown)):
-        text = str(error) or type(error).__name__
-    else:
-        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    text = scrub(error if isinstance(error, str) else _error_text(error))
     first, _, rest = text.strip().partition("\n")
     return (" ".join(first.split()) + ("\n" + rest if rest else ""))[:ERROR_CHARS]
 
@@ -176,7 +196,7 @@ class RunSession:
             "repeat": job.repeat, "seed": job.seed, "key": job.key,
         }
         event.update(fields)
-        return self.scrubber.value(event)
+        return self.scrubber.record(event)  # free text and provider state only: ids stay intact
 
     async def record(self, kind: str, job: PlannedJob, **fields: Any) -> None:
         """Journal one job event (secrets scrubbed), durably."""
@@ -199,8 +219,8 @@ class RunSession:
             warnings.warn(f"progress callback failed: {type(exc).__name__}: {exc}", stacklevel=2)
 
     def error_text(self, error: BaseException | str) -> str:
-        text = error if isinstance(error, str) else describe_error(error)
-        return self.scrubber.text(text)[:ERROR_CHARS]
+        """An error as recorded: secrets scrubbed first, then cut to length."""
+        return describe_error(error, self.scrubber.text)
 
     def temp_path(self, job: PlannedJob) -> Path:
         """A hidden path in the cache folder for a clip being made (ends in .mp4 for tools)."""
@@ -256,8 +276,15 @@ class RunSession:
                 await self.in_thread(self._ensure_placed, job)
             return
         if action == UNCERTAIN:
-            self.possibly_charged += job.estimated_cost
-            await self._fail(job, JobFailed(UNCERTAIN_SUBMIT, "submit"), charged=job.estimated_cost)
+            before = self.plan.previous.get(job.id)
+            if before is not None and before.key == job.key and before.status == "submitting":
+                # This job's own submit, cut off in an earlier session of this run: count it.
+                self.possibly_charged += job.estimated_cost
+                charged, error = job.estimated_cost, UNCERTAIN_SUBMIT
+            else:  # another run's submit of this clip is in doubt; any charge belongs to it
+                charged = 0.0
+                error = uncertain_elsewhere(self.plan.uncertain_from.get(job.id) or "an earlier run")
+            await self._fail(job, JobFailed(error, "submit", uncertain=True), charged=charged)
             return
         try:
             outcome = await self._run(job, action, counts)
@@ -289,7 +316,9 @@ class RunSession:
         self.status[job.id] = "failed"
         self.errors[job.id] = error
         self.progress[job.model]["failed"] += 1
-        extra = {"charged": charged} if charged is not None else {}
+        extra: dict[str, Any] = {"charged": charged} if charged is not None else {}
+        if failure.uncertain:
+            extra["uncertain"] = True
         await self.record("failed", job, error=error, phase=failure.phase,
                           resumable=failure.resumable, permanent=failure.permanent,
                           latency_s=self._latency(job), **extra)
@@ -358,10 +387,10 @@ class RunSession:
             except BaseException as exc:
                 self.budget.refund(job.estimated_cost)
                 if isinstance(exc, RetriesExhausted):
-                    raise JobFailed(describe_error(exc), "generate") from None
+                    raise JobFailed(self.error_text(exc), "generate") from None
                 if isinstance(exc, (asyncio.CancelledError, JobFailed)) or not isinstance(exc, Exception):
                     raise
-                raise JobFailed(describe_error(exc), "generate",
+                raise JobFailed(self.error_text(exc), "generate",
                                 permanent=isinstance(exc, PermanentError)) from None
             charged = job.estimated_cost
             cost = getattr(result, "cost", None)
@@ -403,15 +432,21 @@ class RunSession:
                 if attempt > 1:
                     self.emit(ev.JOB_RETRYING, job, f"attempt {attempt} of {self.retry.max_attempts}")
 
-            try:
-                await self.record("submitting", job)  # before the money moves: see journal.py
-            except asyncio.CancelledError:
-                await self._unsubmitted(job)
-                raise
+            async def sending(_attempt: int) -> None:
+                # After the rate limiter, right before the request goes out: from here until
+                # "submitted" (or "unsubmitted"), the provider may have the job. See journal.py.
+                await self.record("submitting", job)
+
+            async def unsent(_attempt: int) -> None:
+                # The attempt failed without reaching the provider: say so before backing off,
+                # so a kill during the wait does not leave the job looking in doubt.
+                await self.record("unsubmitted", job)
+
             try:
                 submission = await call_finishing_on_cancel(
                     lambda: provider.submit(job.request), self.retry, grace=SUBMIT_GRACE,
-                    before_attempt=self._limiter(job), on_attempt=count)
+                    before_attempt=self._limiter(job), on_attempt=count,
+                    before_send=sending, after_unsent=unsent)
             except CancelledWithResult as stopped:
                 await self._record_submitted(job, stopped.result, stopped.attempts)
                 raise
@@ -423,12 +458,12 @@ class RunSession:
                 raise
             except RetriesExhausted as exc:
                 self.budget.refund(job.estimated_cost)
-                raise JobFailed(describe_error(exc), "submit") from None
+                raise JobFailed(self.error_text(exc), "submit") from None
             except SubmitOutcomeUnknown as exc:  # the money may be spent: no refund, no resubmit
-                raise JobFailed(describe_error(exc), "submit") from None
+                raise JobFailed(self.error_text(exc), "submit", uncertain=True) from None
             except Exception as exc:  # noqa: BLE001 - PermanentError or a provider bug
                 self.budget.refund(job.estimated_cost)
-                raise JobFailed(describe_error(exc), "submit",
+                raise JobFailed(self.error_text(exc), "submit",
                                 permanent=isinstance(exc, PermanentError)) from None
             await self._record_submitted(job, submission, attempts)
             self.emit(ev.JOB_SUBMITTED, job)
@@ -446,7 +481,7 @@ class RunSession:
             permanent = isinstance(error, PermanentError) or phase == "verify"
             resumable = not (permanent and permanent_before >= 1)
             note = "; the job stays open: the next run polls it again" if resumable else ""
-            return JobFailed(describe_error(error) + note, phase, resumable=resumable, permanent=permanent)
+            return JobFailed(self.error_text(error) + note, phase, resumable=resumable, permanent=permanent)
 
         result, state = await self._poll(job, provider, submission, first_wait, after_submit)
         finished = Submission(job_id=submission.job_id, state=state)

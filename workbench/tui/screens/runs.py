@@ -281,8 +281,9 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
             lines.append(f"No price set for {', '.join(unpriced)}.")
         uncertain = sum(m.uncertain for m in plan.per_model)
         if uncertain:
-            lines.append(f"{uncertain} job(s) were being submitted when the run stopped; they are "
-                         "recorded as failed rather than paid for twice.")
+            lines.append(f"{uncertain} job(s) may already be with the provider (a submit got no "
+                         "answer); they are recorded as failed rather than paid for twice. Check the "
+                         "provider's dashboard; `workbench run --retry-uncertain` submits them again.")
         failed_before = sum(m.failed_before for m in plan.per_model)
         if failed_before:
             lines.append(f"{failed_before} job(s) failed earlier in this run and stay failed; a new "
