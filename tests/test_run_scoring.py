@@ -115,3 +115,21 @@ def test_a_clip_that_is_not_a_video_is_recorded_once(tiny_bench):
     assert len(_rows(run_dir / "scores.jsonl")) == count
     broken = [r for r in _rows(run_dir / "scores.jsonl") if r["prompt_id"] == "hands-1" and r["model"] == "old"]
     assert broken and all(r["error"] for r in broken)
+
+
+def test_compliance_is_judged_against_what_the_clip_was_asked_to_be(tiny_bench):
+    toml = tiny_bench / "benchmark.toml"
+    toml.write_text(toml.read_text().replace('scorers = ["sharpness", "temporal_flicker"]',
+                                             'scorers = ["compliance"]'))
+    bench = Benchmark.load(tiny_bench)
+    run_benchmark_sync(bench)
+    run_dir = next((tiny_bench / "runs").iterdir())
+    # after the run, someone asks for 9 s clips of hands-1: the existing clips were not asked that
+    prompts = tiny_bench / "prompts.jsonl"
+    prompts.write_text(prompts.read_text().replace('"id": "hands-1", "text": "A hand waves"',
+                                                   '"id": "hands-1", "text": "A hand waves", "duration": 9'))
+    score_runs(Benchmark.load(tiny_bench), runs=[run_dir.name], workers=1)
+    rows = [r for r in _rows(run_dir / "scores.jsonl") if r["prompt_id"] == "hands-1"]
+    assert len(rows) == 2 and all(r["value"] == 1.0 for r in rows), rows
+    journal = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text().splitlines()]
+    assert all(e.get("requested") == {} for e in journal if e["event"] == "succeeded")

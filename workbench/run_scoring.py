@@ -132,8 +132,11 @@ def score_runs(
             if prompt is None:
                 report.warnings.append(f"{run_id}: prompt {job.prompt_id!r} is no longer in the benchmark; "
                                        "scored without its requested parameters")
-            requested = {k: v for k, v in (prompt.generation_params() if prompt else {}).items()
-                         if k in REQUESTED_KEYS}
+            if job.requested is not None:  # what the clip was asked to be when it was made
+                requested = {k: v for k, v in job.requested.items() if k in REQUESTED_KEYS}
+            else:
+                requested = {k: v for k, v in (prompt.generation_params() if prompt else {}).items()
+                             if k in REQUESTED_KEYS}
             # Every clip goes to the scorers: the score cache (video hash, scorer@version, inputs)
             # answers unchanged ones without decoding, and re-runs what may have changed (an
             # external scorer that failed, an edited prompt, missing thumbnails).

@@ -141,6 +141,8 @@ class JobState:
     permanent_failures: int = 0
     #: A submit may have reached the provider but no job id was recorded (see ``submitting``).
     uncertain: bool = False
+    #: The clip properties the request asked for (duration, resolution, aspect_ratio, fps).
+    requested: dict[str, Any] | None = None
 
     @property
     def open_submission(self) -> bool:
@@ -209,6 +211,7 @@ def replay(events: list[dict[str, Any]]) -> dict[tuple[str, str, int], JobState]
             job.video = event.get("video") if isinstance(event.get("video"), str) else None
             job.cached = bool(event.get("cached"))
             job.latency_s = _number(event.get("latency_s"))
+            job.requested = event.get("requested") if isinstance(event.get("requested"), dict) else None
             job.error = None
             job.resumable = False
             if job.cached and job.charged is None:

@@ -64,6 +64,7 @@ class JobRecord:
     latency_s: float | None
     cached: bool
     key: str | None = None  # the clip's cache key
+    requested: dict[str, Any] | None = None  # what the request asked for (journals before this: None)
 
     @property
     def id(self) -> JobKey:
@@ -162,7 +163,7 @@ def job_record(run_dir: Path, ident: JobKey, state: JobState | None) -> JobRecor
         model=state.model, prompt_id=state.prompt_id, repeat=state.repeat, seed=state.seed,
         status=status, video=video, error=error, cost=state.charged,
         provider_job_id=state.job_id, attempts=state.attempts, latency_s=state.latency_s,
-        cached=state.cached, key=state.key,
+        cached=state.cached, key=state.key, requested=state.requested,
     )
 
 

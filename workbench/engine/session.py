@@ -195,6 +195,9 @@ class RunSession:
             "event": kind, "time": now_iso(), "model": job.model, "prompt_id": job.prompt_id,
             "repeat": job.repeat, "seed": job.seed, "key": job.key,
         }
+        if kind == "succeeded":
+            # what the clip was asked to be, so it is judged against that even after a prompt edit
+            event["requested"] = job.request.requested_params()
         event.update(fields)
         return self.scrubber.record(event)  # free text and provider state only: ids stay intact
 

@@ -54,6 +54,11 @@ class GenerationRequest:
     fps: int | None = None
     negative_prompt: str | None = None
 
+    def requested_params(self) -> dict[str, Any]:
+        """The clip properties the request asks for (and a scorer can check): only those set."""
+        return {key: value for key in ("duration", "resolution", "aspect_ratio", "fps")
+                if (value := getattr(self, key)) is not None}
+
     def template_values(self) -> dict[str, Any]:
         """Values for ``{placeholder}`` templates (command argv, generic http bodies)."""
         return {
