@@ -281,3 +281,17 @@ async def test_small_terminal_with_failures_listed_first(fresh_bench):
         await pilot.press("c")
         await settle(app, pilot)
         assert screen.last_report is not None and screen.last_report.not_generated == 3
+
+
+async def test_the_plan_dialog_can_resubmit_jobs_in_doubt(fresh_bench):
+    from textual.widgets import Checkbox
+
+    app = WorkbenchApp(fresh_bench, start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        dialog = await open_dialog(app, pilot)
+        assert dialog._choices().retry_uncertain is False
+        dialog.query_one("#plan-retry-uncertain", Checkbox).value = True
+        await settle(app, pilot)
+        assert dialog._choices().retry_uncertain is True
+        assert dialog.ready is not None  # re-planned with the box ticked

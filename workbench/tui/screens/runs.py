@@ -23,7 +23,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
-    Button, DataTable, Footer, Header, Input, Label, ProgressBar, SelectionList, Static,
+    Button, Checkbox, DataTable, Footer, Header, Input, Label, ProgressBar, SelectionList, Static,
 )
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -69,9 +69,11 @@ class RunChoices:
     repeats: int
     concurrency: int
     budget: float | None
+    retry_uncertain: bool = False  # resubmit jobs whose earlier submit may have reached the provider
 
 
-def parse_choices(models: Sequence[str], repeats: str, concurrency: str, budget: str) -> RunChoices:
+def parse_choices(models: Sequence[str], repeats: str, concurrency: str, budget: str,
+                  retry_uncertain: bool = False) -> RunChoices:
     """Read the plan dialog's fields; a WorkbenchError names the field that is wrong."""
     if not models:
         raise WorkbenchError("select at least one model")
@@ -95,7 +97,7 @@ def parse_choices(models: Sequence[str], repeats: str, concurrency: str, budget:
             raise WorkbenchError(f"budget: {budget.strip()!r} is not an amount of money") from None
         if not limit >= 0 or limit == float("inf"):
             raise WorkbenchError(f"budget: {budget.strip()!r} must be zero or more")
-    return RunChoices(tuple(models), repeat_count, slots, limit)
+    return RunChoices(tuple(models), repeat_count, slots, limit, retry_uncertain)
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,9 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
                 yield Label("Budget $", classes="plan-label")
                 yield Input("" if run.budget is None else f"{run.budget:g}", type="number",
                             placeholder="no limit", id="plan-budget", compact=True)
+                yield Checkbox("Resubmit jobs in doubt", False, id="plan-retry-uncertain", compact=True,
+                               tooltip="jobs whose earlier submit may have reached the provider: "
+                                       "check its dashboard first, or you may pay twice")
             yield DataTable(id="plan-table", cursor_type="none", show_cursor=False)
             yield Static("", id="plan-note")
             with Horizontal(id="plan-buttons"):
@@ -210,6 +215,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
             self.query_one("#plan-repeats", Input).value,
             self.query_one("#plan-concurrency", Input).value,
             self.query_one("#plan-budget", Input).value,
+            self.query_one("#plan-retry-uncertain", Checkbox).value,
         )
 
     def _replan(self) -> None:
@@ -228,7 +234,8 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
         worker = get_current_worker()
         try:
             bench = Benchmark.load(self.root)
-            plan = plan_run(bench, choices.models, choices.repeats)
+            plan = plan_run(bench, choices.models, choices.repeats,
+                            retry_uncertain=choices.retry_uncertain)
         except Exception as error:  # noqa: BLE001 - shown in the dialog, never as a traceback
             if not worker.is_cancelled:
                 self.post_message(self.PlanFailed(choices, error_text(error)))
@@ -283,7 +290,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
         if uncertain:
             lines.append(f"{uncertain} job(s) may already be with the provider (a submit got no "
                          "answer); they are recorded as failed rather than paid for twice. Check the "
-                         "provider's dashboard; `workbench run --retry-uncertain` submits them again.")
+                         "provider's dashboard, then tick \"Resubmit jobs in doubt\" to submit them again.")
         failed_before = sum(m.failed_before for m in plan.per_model)
         if failed_before:
             lines.append(f"{failed_before} job(s) failed earlier in this run and stay failed; a new "
@@ -302,6 +309,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
 
     @on(SelectionList.SelectedChanged)
     @on(Input.Changed)
+    @on(Checkbox.Changed)
     def _changed(self) -> None:
         self._replan()
 
@@ -649,7 +657,8 @@ class RunsScreen(Screen):
         try:
             summary = await run_benchmark(
                 request.bench, models=list(choices.models), repeats=choices.repeats,
-                concurrency=choices.concurrency, budget=choices.budget, on_event=on_event)
+                concurrency=choices.concurrency, budget=choices.budget, on_event=on_event,
+                retry_uncertain=choices.retry_uncertain)
         except asyncio.CancelledError:
             self.post_message(self.RunStopped(run_id))
             raise
