@@ -79,11 +79,7 @@ class Rating(_Record):
     at: datetime
 
     _rater = field_validator("rater")(_check_rater)
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, value: datetime) -> datetime:
-        return _utc(value)
+    _at = field_validator("at")(_utc)
 
     @model_validator(mode="after")
     def _some_verdict(self) -> "Rating":
@@ -123,11 +119,7 @@ class Preference(_Record):
     at: datetime
 
     _rater = field_validator("rater")(_check_rater)
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, value: datetime) -> datetime:
-        return _utc(value)
+    _at = field_validator("at")(_utc)
 
     @model_validator(mode="after")
     def _two_clips(self) -> "Preference":
