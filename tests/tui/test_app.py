@@ -14,10 +14,62 @@ async def test_loads_the_benchmark_and_switches_screens(scored_bench):
         await pilot.pause()
         assert app.bench is not None and app.bench.config.name == "tiny"
         assert app.bench_version == 1
-        for mode, (key, _label) in SCREENS.items():
+        for name, (key, _label) in SCREENS.items():
             await pilot.press(key)
             await pilot.pause()
-            assert app.current_mode == mode
+            if name == "detail":  # pushed over the current mode, for the highlighted prompt
+                assert type(app.screen).__name__ == "PromptDetailScreen"
+                await pilot.press("escape")
+                await pilot.pause()
+            else:
+                assert app.current_mode == name
+                assert app.screen.query_one("ScreenTabs").current == name
+
+
+async def test_clicking_a_tab_switches_screens(scored_bench):
+    app = WorkbenchApp(scored_bench, start="results")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        tabs = app.screen.query_one("ScreenTabs")
+        label = " 6 Gate "
+        column = str(tabs.render()).index(label) + 3
+        await pilot.click(tabs, offset=(column + 1, 0))  # +1: the strip's padding
+        await pilot.pause()
+        assert app.current_mode == "gate"
+
+
+async def test_quitting_during_a_run_asks_first(scored_bench):
+    class Going:
+        stopped = False
+
+        def is_running(self) -> bool:
+            return not self.stopped
+
+        def describe(self) -> str:
+            return "run r1 (3 of 6 jobs left)"
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    app = WorkbenchApp(scored_bench, start="gate")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        run = Going()
+        app.active_run = run
+        await pilot.press("q")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        assert "run r1 (3 of 6 jobs left) is still going" in str(app.screen.query_one("#confirm-message").render())
+        await pilot.press("n")  # keep working
+        await pilot.pause()
+        assert app.is_running and not run.stopped and type(app.screen).__name__ == "GateScreen"
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert run.stopped
+    assert app.return_code == 0
 
 
 async def test_a_broken_benchmark_shows_its_problems_then_reloads(fresh_bench):

@@ -117,7 +117,10 @@ async def test_switching_models_re_evaluates(scored_bench):
         assert _cells(tags, "hands")[-1] == "REGRESSES"
         assert _cells(screen.query_one("#gate-scorers", DataTable), "temporal_flicker")[-1] == "fail"
 
-        await pilot.press("c")  # old -> mid (new is the incumbent, skipped)
+        await pilot.press("c")  # a list of the models but the incumbent: old (current), mid
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ChoiceScreen"
+        await pilot.press("down", "enter")  # old -> mid
         await _settle(app, pilot)
         mid = _expected(scored_bench, "mid", "new")
         assert screen.candidate == "mid" and screen.result.candidate == "mid"
@@ -125,7 +128,9 @@ async def test_switching_models_re_evaluates(scored_bench):
         assert screen.result.reasons == mid.reasons
         assert "there are no scores for the candidate 'mid'" in _text(app, "#gate-reasons")
 
-        await pilot.press("i")  # incumbent new -> old
+        await pilot.press("i")  # old, new (current); mid is the candidate
+        await pilot.pause()
+        await pilot.press("up", "enter")  # incumbent new -> old
         await _settle(app, pilot)
         assert (screen.candidate, screen.incumbent) == ("mid", "old")
         assert screen.result.reasons == _expected(scored_bench, "mid", "old").reasons

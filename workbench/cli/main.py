@@ -16,6 +16,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import importlib  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from workbench import __version__
 from workbench.errors import InvalidInput, WorkbenchError
@@ -63,6 +64,10 @@ def report_error(error: WorkbenchError) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv:  # bare `workbench` inside a benchmark folder opens the workbench
+        argv = ["open", "."] if Path("benchmark.toml").is_file() else ["--help"]
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from workbench.errors import NotFound
 
-SCREENS = ("scores", "prompts", "thresholds", "gate", "rate", "runs")
+SCREENS = ("prompts", "runs", "results", "thresholds", "gate")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     tui = subparsers.add_parser("open", help="open the interactive workbench in the terminal")
-    tui.add_argument("bench", type=Path, metavar="BENCH")
-    tui.add_argument("--screen", choices=SCREENS, default="scores", help="screen to start on")
+    tui.add_argument("bench", type=Path, metavar="BENCH", nargs="?", default=Path("."),
+                     help="the benchmark folder (default: this one)")
+    tui.add_argument("--screen", choices=SCREENS, default="results", help="screen to start on")
     tui.set_defaults(func=run_open)
 
 

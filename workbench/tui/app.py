@@ -1,4 +1,4 @@
-"""The workbench TUI: one app, one screen per job (prompts, scores, thresholds, gate, runs).
+"""The workbench TUI: one app, one screen per job (prompts, runs, results, detail, thresholds, gate).
 
 The app owns the loaded :class:`~workbench.benchmark.folder.Benchmark`. Slow work
 (loading, running, scoring) happens in workers that only post messages; the
@@ -9,16 +9,19 @@ handlers here change state. Screens read ``app.bench`` and watch
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from workbench.benchmark.folder import Benchmark
 from workbench.errors import WorkbenchError
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import BenchmarkFailed, BenchmarkLoaded
+
+if TYPE_CHECKING:  # the core's models load in the first worker, after the first paint
+    from workbench.benchmark.folder import Benchmark
 
 
 def _prompts():
@@ -26,9 +29,9 @@ def _prompts():
     return PromptsScreen()
 
 
-def _scores():
-    from workbench.tui.screens.scores import ScoresScreen
-    return ScoresScreen()
+def _results():
+    from workbench.tui.screens.results import ResultsScreen
+    return ResultsScreen()
 
 
 def _thresholds():
@@ -46,20 +49,30 @@ def _runs():
     return RunsScreen()
 
 
-def _rate():
-    from workbench.tui.screens.rate import RateScreen
-    return RateScreen()
-
-
-#: mode name -> (key, label); the order of the footer and the help screen.
+#: screen name -> (number key, label), in the order of the tab strip. Every one but
+#: "detail" is a mode; "detail" is pushed over Results for one prompt (enter on a row).
 SCREENS = {
-    "scores": ("s", "Scores"),
-    "prompts": ("p", "Prompts"),
-    "thresholds": ("t", "Thresholds"),
-    "gate": ("g", "Gate"),
-    "rate": ("h", "Rate"),
-    "runs": ("r", "Runs"),
+    "prompts": ("1", "Prompts"),
+    "runs": ("2", "Runs"),
+    "results": ("3", "Results"),
+    "detail": ("4", "Detail"),
+    "thresholds": ("5", "Thresholds"),
+    "gate": ("6", "Gate"),
 }
+
+
+class ActiveRun(Protocol):
+    """What the app needs of a run in progress to guard quitting (the Runs screen provides it)."""
+
+    def is_running(self) -> bool: ...
+
+    def describe(self) -> str:
+        """e.g. ``run 20261126-184231-c164 (12 of 60 jobs left)``."""
+        ...
+
+    def stop(self) -> None:
+        """Ask the run to stop; returns at once and leaves the journal resumable."""
+        ...
 
 
 class WorkbenchApp(App[None]):
@@ -67,15 +80,15 @@ class WorkbenchApp(App[None]):
     TITLE = "workbench"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
     MODES = {
-        "scores": _scores,
         "prompts": _prompts,
+        "runs": _runs,
+        "results": _results,
         "thresholds": _thresholds,
         "gate": _gate,
-        "rate": _rate,
-        "runs": _runs,
     }
     BINDINGS = [
-        *(Binding(key, f"switch_mode('{mode}')", label, priority=False) for mode, (key, label) in SCREENS.items()),
+        *(Binding(key, "open_detail()" if name == "detail" else f"switch_mode('{name}')", label, show=False)
+          for name, (key, label) in SCREENS.items()),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -84,12 +97,16 @@ class WorkbenchApp(App[None]):
     #: bumped every time a benchmark is (re)loaded; screens watch it to refresh.
     bench_version: reactive[int] = reactive(0)
 
-    def __init__(self, root: Path | str, *, start: str = "scores") -> None:
+    def __init__(self, root: Path | str, *, start: str = "results") -> None:
         super().__init__()
         self.root = Path(root)
         self.bench: Benchmark | None = None
         self.load_error: WorkbenchError | None = None
-        self.start_mode = start if start in self.MODES else "scores"
+        #: the prompt the user last highlighted on Results or Prompts; ``4`` opens its detail.
+        self.current_prompt_id: str | None = None
+        #: set by the Runs screen while a run is going (see :class:`ActiveRun`); quitting asks first.
+        self.active_run: ActiveRun | None = None
+        self.start_mode = start if start in self.MODES else "results"
 
     def on_mount(self) -> None:
         self.sub_title = str(self.root)
@@ -99,6 +116,8 @@ class WorkbenchApp(App[None]):
     # ------------------------------------------------------------ loading
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_benchmark(self) -> None:
+        from workbench.benchmark.folder import Benchmark
+
         try:
             bench = Benchmark.load(self.root)
         except WorkbenchError as error:
@@ -130,10 +149,49 @@ class WorkbenchApp(App[None]):
 
         self.push_screen(HelpScreen())
 
+    def action_open_detail(self, prompt_id: str | None = None) -> None:
+        """Show one prompt's clips side by side (the highlighted one unless named)."""
+        from workbench.tui.screens.prompt_detail import PromptDetailScreen
+
+        prompt_id = prompt_id or self.current_prompt_id
+        if prompt_id is None and self.bench is not None and self.bench.prompts:
+            prompt_id = self.bench.prompts[0].id
+        if prompt_id is None:
+            self.notify("no prompt to show yet: add one on the Prompts screen (1)", severity="warning")
+            return
+        self.current_prompt_id = prompt_id
+        if isinstance(self.screen, PromptDetailScreen):
+            self.screen.show_prompt(prompt_id)
+            return
+        self.push_screen(PromptDetailScreen(prompt_id))
+
+    def open_detail(self, prompt_id: str | None = None) -> None:
+        self.action_open_detail(prompt_id)
+
+    async def action_quit(self) -> None:
+        """Quit, but ask first while a run is going: it stops, and resumes later from its journal."""
+        run = self.active_run
+        if run is None or not run.is_running():
+            self.exit()
+            return
+        from workbench.tui.screens.confirm import ConfirmScreen
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                run.stop()
+                self.exit()
+
+        self.push_screen(ConfirmScreen(
+            "A run is in progress",
+            f"{run.describe()} is still going. Quit anyway? The run stops now; what is done is kept, "
+            "and it resumes from its journal later (Runs screen, or `workbench run --resume`).",
+            yes="Stop and quit", no="Keep working", danger=True,
+        ), answered)
+
     def show_error(self, error: BaseException, title: str = "error") -> None:
         """A readable notification for a worker's failure; never a traceback for a user's mistake."""
         self.notify(str(error), title=title, severity="error", timeout=10)
 
 
-def run_app(root: Path, start: str = "scores") -> None:
+def run_app(root: Path, start: str = "results") -> None:
     WorkbenchApp(root, start=start).run()

@@ -13,9 +13,13 @@ class WorkbenchCommands(Provider):
 
         app = self.app
         entries: list[tuple[str, str, object]] = []
-        for mode, (key, label) in SCREENS.items():
-            entries.append((f"Go to {label}", f"show the {label.lower()} screen ({key})",
-                            partial(app.switch_mode, mode)))
+        for name, (key, label) in SCREENS.items():
+            if name == "detail":
+                entries.append(("Go to Detail", f"the highlighted prompt's clips side by side ({key})",
+                                app.open_detail))
+            else:
+                entries.append((f"Go to {label}", f"show the {label.lower()} screen ({key})",
+                                partial(app.switch_mode, name)))
         entries.append(("Reload benchmark", "read the benchmark files again (ctrl+r)",
                         app.action_reload))
         entries.append(("Help", "every key on this screen (?)", app.action_help))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from workbench.benchmark.folder import Benchmark
-from workbench.errors import WorkbenchError
+if TYPE_CHECKING:
+    from workbench.benchmark.folder import Benchmark
+    from workbench.errors import WorkbenchError
 
 
 @dataclass

@@ -36,6 +36,8 @@ from workbench.decision_history import (
     DecisionHistory, DecisionSummary, RecordedDecision, list_decisions, record_decision,
 )
 from workbench.errors import WorkbenchError
+from workbench.tui.screens.choice import ChoiceScreen
+from workbench.tui.widgets.screen_tabs import ScreenTabs
 from workbench.tui.screens.record_decision import (
     DecisionRequest, RecordDecisionScreen, default_decider,
 )
@@ -71,8 +73,8 @@ class GateScreen(Screen):
     CSS_PATH = "gate.tcss"
     HELP_TITLE = "Gate"
     BINDINGS = [
-        Binding("c", "next_candidate", "Candidate"),
-        Binding("i", "next_incumbent", "Incumbent"),
+        Binding("c", "pick('candidate')", "Candidate"),
+        Binding("i", "pick('incumbent')", "Incumbent"),
         Binding("x", "swap", "Swap"),
         Binding("n", "next_scorer", "Tag scorer"),
         Binding("d", "record", "Record decision"),
@@ -125,6 +127,7 @@ class GateScreen(Screen):
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenTabs("gate")
         yield Static("Loading the benchmark…", id="gate-empty", classes="empty-state")
         with VerticalScroll(id="gate-body"):
             yield Static("", id="gate-verdict", classes="verdict")
@@ -279,12 +282,12 @@ class GateScreen(Screen):
 
     # ------------------------------------------------------------ actions
     def action_next_candidate(self) -> None:
-        self._pick("candidate")
+        self._cycle_role("candidate")
 
     def action_next_incumbent(self) -> None:
-        self._pick("incumbent")
+        self._cycle_role("incumbent")
 
-    def _pick(self, role: str) -> None:
+    def _cycle_role(self, role: str) -> None:
         if self._bench is None:
             return
         models = list(self._bench.config.models)
@@ -294,10 +297,35 @@ class GateScreen(Screen):
         if chosen is None:
             self.notify(f"no other model to pick as the {role}; x swaps the two", timeout=4)
             return
+        self._set_role(role, chosen)
+
+    def action_pick(self, role: str) -> None:
+        """Choose the candidate or the incumbent from the benchmark's models."""
+        if self._bench is None:
+            return
+        current, other = ((self.candidate, self.incumbent) if role == "candidate"
+                          else (self.incumbent, self.candidate))
+        options = []
+        for model_id, model in self._bench.config.models.items():
+            if model_id == other:
+                continue
+            provider = getattr(model, "provider", "")
+            options.append((model_id, f"{model_id}  ({provider})" if provider else model_id))
+        if not options:
+            self.notify(f"no other model to pick as the {role}; x swaps the two", timeout=4)
+            return
+
+        def chosen(model_id: str | None) -> None:
+            if model_id is not None and model_id != current:
+                self._set_role(role, model_id)
+
+        self.app.push_screen(ChoiceScreen(f"Compare which model as the {role}?", options, current), chosen)
+
+    def _set_role(self, role: str, model_id: str) -> None:
         if role == "candidate":
-            self.candidate = chosen
+            self.candidate = model_id
         else:
-            self.incumbent = chosen
+            self.incumbent = model_id
         self._evaluate_pair()
 
     def action_swap(self) -> None:
@@ -336,10 +364,12 @@ class GateScreen(Screen):
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], None]]]:
         return [
-            ("Gate: next candidate", "compare another model as the candidate (c)",
+            ("Gate: choose the candidate", "compare another model as the candidate (c)",
+             lambda: self.action_pick("candidate")),
+            ("Gate: choose the incumbent", "compare against another incumbent (i)",
+             lambda: self.action_pick("incumbent")),
+            ("Gate: next candidate", "the next model as the candidate, without asking",
              self.action_next_candidate),
-            ("Gate: next incumbent", "compare against another incumbent (i)",
-             self.action_next_incumbent),
             ("Gate: swap candidate and incumbent", "the reverse comparison (x)", self.action_swap),
             ("Gate: per-tag rows of the next scorer", "show another primary scorer by tag (n)",
              self.action_next_scorer),
@@ -370,7 +400,7 @@ class GateScreen(Screen):
         source = ("benchmark.toml [gate]" if bench.config.gate is not None
                   else "default rules (no [gate] section)")
         self.query_one("#gate-models", Static).update(Content.assemble(
-            "candidate ", (self.candidate or "?", "bold"), " (c) · incumbent ",
+            "candidate: ", (self.candidate or "?", "bold"), " (c to change) · incumbent: ",
             (self.incumbent or "?", "bold"), " (i) · rules: ", source))
 
     def _render_failure(self, error: WorkbenchError) -> None:
