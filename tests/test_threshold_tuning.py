@@ -12,12 +12,18 @@ import pytest
 
 from workbench.benchmark.config import Bounds, Threshold
 from workbench.benchmark.folder import Benchmark
-from workbench.decide.thresholds import ThresholdError, ThresholdEvaluator
+from workbench.decide.thresholds import ThresholdError, ThresholdEvaluator, passed_column
 from workbench.errors import FileConflict
 from workbench.judgments.alignment import pass_label_pairs
 from workbench.judgments.threshold_suggestion import suggest_threshold
+from dataclasses import replace
+
+from workbench.decide.gate_inputs import evaluate_inputs, gather_gate_inputs
+from workbench.gate_preview import GatePreviewUnavailable, prepare_gate_preview
+from workbench.judgments.alignment import scorer_alignment
 from workbench.threshold_tuning import (
-    TuningSession, grid_edge, nice_step, on_grid, save_thresholds, step_for,
+    DiffLine, PassAgreement, TuningSession, grid_edge, nice_step, on_grid, plan_threshold_save, save_thresholds,
+    step_for,
 )
 
 SCHEMA = {"run": pl.Utf8, "model": pl.Utf8, "prompt_id": pl.Utf8, "repeat": pl.Int64, "scorer": pl.Utf8,
@@ -272,3 +278,97 @@ def test_nothing_to_save_writes_nothing(tiny_bench):
     stat = bench.config_path.stat()
     result = save_thresholds(bench, {"temporal_flicker": Threshold(min=0.9)})
     assert result.written == {} and result.diff == () and bench.config_path.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+def test_a_plan_shows_the_changed_lines_with_their_numbers_and_writes_nothing(tiny_bench):
+    bench = scored(tiny_bench)
+    before = bench.config_path.read_text()
+    number = before.splitlines().index("min = 0.9  # keep this comment") + 1
+    edits = {"temporal_flicker": Threshold(min=0.93, tags={"smoke": Bounds(max=0.99)})}
+    plan = plan_threshold_save(bench, edits)
+    assert bench.config_path.read_text() == before and bench.config.thresholds["temporal_flicker"].min == 0.9
+    assert plan.lines[:2] == (DiffLine("-", number, "min = 0.9  # keep this comment"),
+                              DiffLine("+", number, "min = 0.93  # keep this comment"))
+    assert all(line.sign == "+" for line in plan.lines[2:]) and len(plan.lines) > 2
+    assert list(plan.diff) == [str(line) for line in plan.lines]
+    written = save_thresholds(bench, edits)
+    after = bench.config_path.read_text()
+    assert written.lines == plan.lines and written.changes == plan.changes
+    assert changed_lines(before, after) == list(plan.diff)
+    for line in plan.lines:  # each number points at that line in the old (-) or new (+) file
+        text = (before if line.sign == "-" else after).splitlines()[line.number - 1]
+        assert text == line.text
+    assert plan_threshold_save(Benchmark.load(tiny_bench), edits).empty
+
+
+HUMAN = {("old", "p0"): False, ("old", "p1"): True, ("old", "p4"): False, ("new", "p0"): True,
+         ("new", "p2"): False, ("new", "p3"): True, ("new", "p4"): True}
+
+
+def split(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    is_human = pl.col("scorer").str.starts_with("human.")
+    return frame.filter(~is_human), frame.filter(is_human)
+
+
+def test_pass_agreement_follows_the_edits_as_workbench_align_computes_it():
+    s = session(HUMAN, saved={"flicker": Threshold(min=0.94), "noise": Threshold(max=5.0)})
+    auto, human = split(table(HUMAN))
+    directions = {"flicker": "higher", "noise": "lower"}
+
+    def align(thresholds):  # what `workbench align` reports once these thresholds are saved
+        judged = auto.with_columns(passed_column(auto, TAGS, thresholds).alias("passed"))
+        return {row.scorer: row for row in scorer_alignment(judged, human, thresholds, directions)}
+
+    for move in range(6):
+        expected = align(s.thresholds)
+        for scorer in ("flicker", "noise"):
+            got = s.pass_agreement(scorer)
+            assert (got.share, got.n) == (expected[scorer].pass_agreement, expected[scorer].n_pass_labels)
+        s.nudge("flicker", "min", 3)
+        s.nudge("noise", "max", -7)
+    shares = {s.pass_agreement("flicker").share, s.pass_agreement("flicker", saved=True).share}
+    assert len(shares) == 2, "the moves should change the agreement"
+    # a tag override judges the prompts with that tag by its own bounds
+    s.revert()
+    s.set_bound("flicker", "min", 0.99, tag="hands")
+    with_override = align(s.thresholds)["flicker"].pass_agreement
+    assert with_override != align({"flicker": Threshold(min=0.94)})["flicker"].pass_agreement
+    assert s.pass_agreement("flicker").share == with_override
+    saved_rows = align(s.saved)
+    assert s.pass_agreement("noise", saved=True).share == saved_rows["noise"].pass_agreement
+    people = s.alignment()
+    assert dict(people.rows) == {k: r for k, r in
+                                 ((r.scorer, r) for r in scorer_alignment(auto, human, s.saved, directions))}
+    assert (people.rated_clips, people.labelled_clips) == (0, len(HUMAN))
+    assert session(HUMAN, saved={}).pass_agreement("flicker") is None
+    few = session({("old", "p0"): True, ("new", "p0"): False})
+    assert few.pass_agreement("flicker").share is None and few.pass_agreement("flicker").n == 2
+    assert session().pass_agreement("flicker") == PassAgreement(None, 0)
+
+
+def test_the_gate_preview_is_the_gate_with_the_edited_thresholds(scored_bench):
+    bench = Benchmark.load(scored_bench)
+    s = TuningSession.load(bench)
+    preview = prepare_gate_preview(bench, s.table)
+    inputs = gather_gate_inputs(bench)
+    assert preview.evaluate(s.saved) == evaluate_inputs(inputs)
+    # a sharpness min between the lowest 'new' value and the lowest 'old' one fails one more 'new' prompt
+    values = s.values("sharpness")
+    lowest_new, lowest_old = float(np.nanmin(values[s.models.index("new")])), \
+        float(np.nanmin(values[s.models.index("old")]))
+    assert lowest_new < lowest_old, "the fixture's 'new' model should have the least sharp clip"
+    s.set_bound("sharpness", "min", (lowest_new + lowest_old) / 2)
+    edited = preview.evaluate(s.thresholds)
+    assert edited == evaluate_inputs(replace(inputs, thresholds=s.thresholds))
+    assert evaluate_inputs(inputs).verdict == "ship"
+    assert edited.verdict == "hold" and any("pass rate falls" in r for r in edited.reasons)
+
+
+def test_no_gate_section_means_no_preview(tiny_bench):
+    config = tiny_bench / "benchmark.toml"
+    text = config.read_text()
+    config.write_text(text[:text.index("[gate]")] if "[gate]" in text else text)
+    bench = scored(tiny_bench)
+    assert bench.config.gate is None
+    with pytest.raises(GatePreviewUnavailable, match=r"no \[gate\] section"):
+        prepare_gate_preview(bench, TuningSession.load(bench).table)

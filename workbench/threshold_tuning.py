@@ -4,9 +4,13 @@ A :class:`TuningSession` holds a benchmark's scores (repeat-averaged, as the gat
 them), the thresholds as saved and the thresholds being edited. Moving a bound goes
 through :class:`~workbench.decide.thresholds.ThresholdEvaluator`, so it costs a fraction
 of a millisecond; the session also keeps which (model, prompt) verdicts now differ from
-the saved thresholds, updated from each move's flips.
+the saved thresholds, updated from each move's flips. With human judgments it also says
+which scorers agree with people (:meth:`TuningSession.alignment`, as ``workbench align``)
+and how often a scorer's pass/fail under the edited threshold matches people's
+(:meth:`TuningSession.pass_agreement`).
 
-:func:`save_thresholds` writes the edited scorers through
+:func:`plan_threshold_save` gives the lines of ``benchmark.toml`` a save would change,
+without writing; :func:`save_thresholds` writes the edited scorers through
 :meth:`Benchmark.set_threshold` and :meth:`Benchmark.save_config` (atomic, comments kept,
 one line per changed bound) on a copy of the benchmark, so a refused save
 (:class:`~workbench.errors.FileConflict`) leaves the loaded benchmark untouched.
@@ -29,9 +33,10 @@ from workbench.benchmark.config import Bounds, Threshold
 from workbench.benchmark.folder import Benchmark
 from workbench.decide.score_matrix import ScoreCube, build_cube, table_keys
 from workbench.decide.thresholds import (
-    PassRates, PromptFailure, ThresholdChange, ThresholdError, ThresholdEvaluator,
+    PassRates, passed_column, PromptFailure, ThresholdChange, ThresholdError, ThresholdEvaluator,
 )
-from workbench.judgments.alignment import pass_label_pairs
+from workbench.judgments.alignment import ITEM, AlignmentRow, pass_label_pairs, scorer_alignment
+from workbench.judgments.human_scores import HUMAN_PASS, HUMAN_RATING
 from workbench.judgments.threshold_suggestion import Suggestion, suggest_threshold
 
 Side = Literal["min", "max"]
@@ -156,6 +161,36 @@ class ScorerPassCounts:
     n_prompts: int
 
 
+def _labelled_rows(automated: pl.DataFrame, human: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The automated rows of clips people judged pass or fail, and those judgments (None: no labels)."""
+    passes = human.filter(pl.col("scorer") == HUMAN_PASS)
+    if passes.is_empty():
+        return None
+    items = passes.select(ITEM).unique()
+    rows = automated.join(items, on=ITEM, how="semi")
+    return rows.drop("passed", strict=False), passes
+
+
+@dataclass(frozen=True)
+class PassAgreement:
+    """Share of human-labelled clips where a scorer's pass/fail matches the people's."""
+
+    share: float | None
+    """None with fewer than three labelled clips."""
+    n: int
+
+
+@dataclass(frozen=True)
+class PeopleAgreement:
+    """The alignment of every automated scorer with human judgments, and how many clips people judged."""
+
+    rows: Mapping[str, AlignmentRow]
+    rated_clips: int
+    """Clips with a 1-5 rating."""
+    labelled_clips: int
+    """Clips with a pass/fail judgment."""
+
+
 class TuningSession:
     """Saved and edited thresholds over one benchmark's scores.
 
@@ -187,6 +222,10 @@ class TuningSession:
         self._saved: dict[str, Threshold] = dict(saved)
         self._model_index = {m: i for i, m in enumerate(self.models)}
         self._prompt_index = {p: i for i, p in enumerate(self.prompt_ids)}
+        self.table = scores
+        self._infos = dict(infos)
+        """The long scores table the session was built from (automated and human rows)."""
+        self._agreements: dict[tuple[str, str], PassAgreement] = {}
 
         is_human = pl.col("scorer").str.starts_with("human.")
         automated = scores.filter(~is_human)
@@ -196,6 +235,7 @@ class TuningSession:
         listed = [s for s in enabled if s in with_values]
         listed += [s for s in self._saved if s not in listed]
         self.scorers: tuple[str, ...] = tuple(listed)
+        self._labelled = _labelled_rows(automated, human)
         self.facts: dict[str, ScorerFacts] = {
             name: self._facts(name, name in enabled, infos.get(name), automated, human)
             for name in self.scorers
@@ -241,10 +281,11 @@ class TuningSession:
             direction = direction or "higher"
         suggestion = None
         n_labels = 0
-        if direction in ("higher", "lower") and not human.is_empty():
+        if not human.is_empty() and not name.startswith("human."):
             label_values, labels = pass_label_pairs(automated, human, name)
             n_labels = len(labels)
-            suggestion = suggest_threshold(label_values, labels, direction)
+            if direction in ("higher", "lower"):
+                suggestion = suggest_threshold(label_values, labels, direction)
         step = step_for(values)
         return ScorerFacts(
             name=name,
@@ -351,6 +392,49 @@ class TuningSession:
         counts = passes.sum(axis=1)
         return ScorerPassCounts({m: int(counts[i]) for i, m in enumerate(self.models)},
                                 len(self.prompt_ids))
+
+    def pass_agreement(self, scorer: str, saved: bool = False) -> PassAgreement | None:
+        """How often this scorer's pass/fail (edited or saved threshold) matches people's labels.
+
+        The figure ``workbench align`` gives once the threshold is saved: one item per clip with
+        a majority human pass/fail label, judged with the bounds in force for its prompt (tag
+        overrides included). None without a threshold. Cached per threshold: a few ms the first time.
+        """
+        threshold = self._saved.get(scorer) if saved else self.threshold(scorer)
+        if threshold is None:
+            return None
+        key = (scorer, threshold.model_dump_json())
+        if key not in self._agreements:
+            self._agreements[key] = self._pass_agreement(scorer, threshold)
+        return self._agreements[key]
+
+    def _pass_agreement(self, scorer: str, threshold: Threshold) -> PassAgreement:
+        labelled = self._labelled
+        if labelled is None:
+            return PassAgreement(None, 0)
+        rows, human = labelled
+        rows = rows.filter(pl.col("scorer") == scorer)
+        if rows.is_empty():
+            return PassAgreement(None, 0)
+        passed = passed_column(rows, self.prompt_tags, {scorer: threshold})
+        found = scorer_alignment(rows.with_columns(passed.alias("passed")), human, {scorer: threshold})
+        if not found:
+            return PassAgreement(None, 0)
+        return PassAgreement(found[0].pass_agreement, found[0].n_pass_labels)
+
+    def alignment(self) -> PeopleAgreement:
+        """Which automated scorers agree with people (``workbench align``'s figures, saved thresholds).
+
+        Slow on large tables (a rank correlation per scorer): call from a worker.
+        """
+        is_human = pl.col("scorer").str.starts_with("human.")
+        automated, human = self.table.filter(~is_human), self.table.filter(is_human)
+        directions = {name: getattr(info, "direction", "") for name, info in self._infos.items()}
+        rows = scorer_alignment(automated, human, self._saved, directions) if human.height else []
+        items = ["model", "prompt_id", "repeat"]
+        rated = human.filter(pl.col("scorer") == HUMAN_RATING).select(items).unique().height
+        labelled = human.filter(pl.col("scorer") == HUMAN_PASS).select(items).unique().height
+        return PeopleAgreement({row.scorer: row for row in rows}, rated, labelled)
 
     # -- editing --------------------------------------------------------------
 
@@ -470,8 +554,21 @@ class TuningSession:
 
 
 @dataclass(frozen=True)
+class DiffLine:
+    """One changed line of ``benchmark.toml``: removed (``-``) or added (``+``), with its line number
+    in the old file (removed) or the new one (added)."""
+
+    sign: Literal["-", "+"]
+    number: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.sign}{self.text}"
+
+
+@dataclass(frozen=True)
 class SavedThresholds:
-    """What one save wrote."""
+    """What a save writes (:func:`plan_threshold_save`) or wrote (:func:`save_thresholds`)."""
 
     path: Path
     written: Mapping[str, Threshold | None]
@@ -480,6 +577,16 @@ class SavedThresholds:
     """One readable line per changed bound, e.g. ``temporal_flicker: min 0.9 -> 0.92``."""
     diff: tuple[str, ...]
     """The removed (``-``) and added (``+``) lines of benchmark.toml."""
+    lines: tuple[DiffLine, ...] = ()
+    """The same lines with their line numbers."""
+
+    @property
+    def empty(self) -> bool:
+        return not self.written
+
+
+ThresholdSavePlan = SavedThresholds
+"""A save not written yet: what :func:`plan_threshold_save` returns."""
 
 
 def _fmt(value: float | None) -> str:
@@ -526,16 +633,22 @@ def _copy_for_saving(bench: Benchmark) -> Benchmark:
     )
 
 
-def save_thresholds(bench: Benchmark, thresholds: Mapping[str, Threshold | None]) -> SavedThresholds:
-    """Write these scorers' thresholds (None removes one) to ``benchmark.toml``.
+def _changed_lines(before: str, after: str) -> tuple[DiffLine, ...]:
+    lines: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
+    old, new = before.splitlines(), after.splitlines()
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        lines += [DiffLine("-", i + 1, old[i]) for i in range(i1, i2)]
+        lines += [DiffLine("+", j + 1, new[j]) for j in range(j1, j2)]
+    return tuple(lines)
 
-    Only bounds that differ from ``bench``'s are touched, so the file keeps its comments and
-    layout. Raises :class:`~workbench.errors.FileConflict` when the file changed on disk since
-    ``bench`` was loaded (nothing is written, ``bench`` is unchanged) and
-    :class:`~workbench.errors.InvalidInput` for a threshold the config does not accept.
-    """
+
+def _apply_thresholds(bench: Benchmark, thresholds: Mapping[str, Threshold | None]) -> tuple[
+        Benchmark, dict[str, Threshold | None], list[str]]:
+    """A copy of ``bench`` with these thresholds set, what differs, and readable change lines."""
     copy = _copy_for_saving(bench)
-    before = tomlkit.dumps(copy.document)
     changes: list[str] = []
     written: dict[str, Threshold | None] = {}
     for scorer, new in thresholds.items():
@@ -560,11 +673,35 @@ def save_thresholds(bench: Benchmark, thresholds: Mapping[str, Threshold | None]
                 copy.set_threshold(scorer, min=None, max=None, tag=tag)
             else:
                 copy.set_threshold(scorer, min=wanted.min, max=wanted.max, tag=tag)
-    after = tomlkit.dumps(copy.document)
-    if written:
+    return copy, written, changes
+
+
+def _plan(bench: Benchmark, thresholds: Mapping[str, Threshold | None]) -> tuple[Benchmark, SavedThresholds]:
+    before = tomlkit.dumps(bench.document)
+    copy, written, changes = _apply_thresholds(bench, thresholds)
+    lines = _changed_lines(before, tomlkit.dumps(copy.document))
+    plan = SavedThresholds(path=copy.config_path, written=written, changes=tuple(changes),
+                           diff=tuple(str(line) for line in lines), lines=lines)
+    return copy, plan
+
+
+def plan_threshold_save(bench: Benchmark, thresholds: Mapping[str, Threshold | None]) -> ThresholdSavePlan:
+    """What :func:`save_thresholds` would write, without writing (``bench`` is unchanged).
+
+    Raises :class:`~workbench.errors.InvalidInput` for a threshold the config does not accept.
+    """
+    return _plan(bench, thresholds)[1]
+
+
+def save_thresholds(bench: Benchmark, thresholds: Mapping[str, Threshold | None]) -> SavedThresholds:
+    """Write these scorers' thresholds (None removes one) to ``benchmark.toml``.
+
+    Only bounds that differ from ``bench``'s are touched, so the file keeps its comments and
+    layout. Raises :class:`~workbench.errors.FileConflict` when the file changed on disk since
+    ``bench`` was loaded (nothing is written, ``bench`` is unchanged) and
+    :class:`~workbench.errors.InvalidInput` for a threshold the config does not accept.
+    """
+    copy, plan = _plan(bench, thresholds)
+    if plan.written:
         copy.save_config()
-    diff = tuple(
-        line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    )
-    return SavedThresholds(path=copy.config_path, written=written, changes=tuple(changes), diff=diff)
+    return plan

@@ -1,41 +1,62 @@
 """Thresholds: tune each scorer's pass/fail bounds against the scores, then save them.
 
 Left, the scorers with their bounds (``●`` marks an unsaved edit). Right, for the selected
-scorer: its values per model with the bounds marked, the share of prompts passing every
-threshold per model (overall and per tag, against the saved figure), and the (model,
-prompt) verdicts that differ from the saved thresholds. All of it comes from
-:class:`workbench.threshold_tuning.TuningSession`; a move costs well under a millisecond,
-so it runs on the key press. Reading the scores and saving run in workers.
+scorer: its values per model with the bounds marked, what people say about it (suggested
+bound, rank agreement, pass agreement), the release gate's verdict under the edited
+thresholds, the share of prompts passing every threshold per model (overall and per tag,
+against the saved figure), the (model, prompt) verdicts that differ from the saved
+thresholds, and which scorers agree with people.
+
+Everything comes from :class:`workbench.threshold_tuning.TuningSession`: a move costs well
+under a millisecond, so the pass rates and flips update on the key press. The gate's
+bootstrap takes longer, so after a move it runs in a worker, one at a time, always on the
+latest thresholds. Reading the scores and saving run in workers too. Saving shows the
+lines of ``benchmark.toml`` that change first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.worker import Worker
 
 from workbench.benchmark.config import Threshold
 from workbench.benchmark.folder import Benchmark
+from workbench.decide.gate_result import GateResult
 from workbench.decide.thresholds import PromptFailure
 from workbench.errors import FileConflict, WorkbenchError
+from workbench.gate_preview import GatePreview, prepare_gate_preview
+from workbench.judgments.alignment import MIN_ITEMS, AlignmentRow
+from workbench.judgments.threshold_suggestion import Suggestion
 from workbench.threshold_tuning import (
-    SavedThresholds, Side, TuningSession, describe, save_thresholds,
+    PeopleAgreement, SavedThresholds, Side, ThresholdSavePlan, TuningSession, describe,
+    plan_threshold_save, save_thresholds,
 )
 from workbench.tui.screens.choice import ChoiceScreen
+from workbench.tui.screens.threshold_diff import ThresholdDiffScreen
 from workbench.tui.widgets.distribution import Distribution, DistributionRow
+from workbench.tui.widgets.screen_tabs import ScreenTabs
 
 ALL_PROMPTS = "(all prompts)"
 ALL_KEY = "\x00all"
 KEY_SEP = "\x1f"
 MAX_STATUS_LINES = 12
+MAX_FLIP_ROWS = 50
+"""Changed verdicts listed at most (the title gives the full count)."""
+NARROW = 100
+"""Below this many columns the scorer list narrows and descriptions hide."""
+GATE_GROUP = "thresholds-gate"
+VERDICT_WORDS = {"ship": "SHIP", "hold": "HOLD", "inconclusive": "INCONCLUSIVE"}
 
 
 def _rate_cell(passed: int, n: int, saved_passed: int, up: str = "bold green",
@@ -60,6 +81,24 @@ def _reason(failure: PromptFailure) -> str:
 
 def _scope_label(tag: str | None) -> str:
     return ALL_PROMPTS if tag is None else f"tag '{tag}'"
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.2f}"
+
+
+def _short_note(row: AlignmentRow, suggestion: Suggestion | None) -> str:
+    """A few words on what to make of a scorer's figures (the full notes: ``workbench align``)."""
+    notes = []
+    if row.sign_agrees is False:
+        notes.append("reversed")
+    if row.n_rated < MIN_ITEMS:
+        notes.append("too few")
+    elif row.spearman is None:
+        notes.append("constant")
+    if suggestion is not None and not suggestion.informative:
+        notes.append("no useful cut")
+    return "; ".join(notes)
 
 
 class ValueInput(ModalScreen[float | None]):
@@ -90,8 +129,9 @@ class ValueInput(ModalScreen[float | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._title, classes="title")
+            yield Static(self._title, classes="title", markup=False)
             yield Input(value="" if self._current is None else f"{self._current:g}", id="value-input")
+            yield Static("enter: set  ·  escape: cancel", classes="muted")
             yield Static(id="value-error")
 
     def on_mount(self) -> None:
@@ -102,7 +142,7 @@ class ValueInput(ModalScreen[float | None]):
         try:
             value = float(event.value.strip())
         except ValueError:
-            self.query_one("#value-error", Static).update(f"not a number: {event.value!r}")
+            self.query_one("#value-error", Static).update(Text(f"not a number: {event.value!r}"))
             return
         if value != value or value in (float("inf"), float("-inf")):
             self.query_one("#value-error", Static).update("give a finite number")
@@ -122,12 +162,14 @@ class ThresholdsScreen(Screen):
         Binding("shift+left", "nudge_big(-1)", "Lower x10", show=False, priority=True),
         Binding("shift+right", "nudge_big(1)", "Raise x10", show=False, priority=True),
         Binding("b", "toggle_side", "Min/max"),
-        Binding("e", "enter_value", "Value"),
-        Binding("x,delete", "clear_bound", "Clear"),
+        Binding("e", "enter_value", "Type value"),
+        Binding("x,delete", "clear_bound", "Clear bound", show=False),
         Binding("a", "apply_suggestion", "Suggested"),
-        Binding("o", "pick_tag", "Tag"),
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape,u", "revert", "Revert"),
+        Binding("o", "pick_tag", "Tag override", show=False),
+        Binding("l", "show_alignment", "Agreement"),
+        Binding("u", "revert_scorer", "Revert scorer", show=False),
+        Binding("U", "revert", "Revert all", show=False),
+        Binding("ctrl+s", "save", "Save…", priority=True),
         Binding("pagedown", "scroll_details(1)", "Scroll details down", show=False, priority=True),
         Binding("pageup", "scroll_details(-1)", "Scroll details up", show=False, priority=True),
     ]
@@ -136,6 +178,12 @@ class ThresholdsScreen(Screen):
     @dataclass
     class TableLoaded(Message):
         session: TuningSession
+        people: PeopleAgreement
+        gate: GatePreview | None
+        gate_note: str
+        """Why there is no gate (empty when there is one)."""
+        saved_gate: GateResult | str
+        """The verdict under the saved thresholds, or why it could not be computed."""
         warnings: list[str]
         version: int
 
@@ -143,6 +191,18 @@ class ThresholdsScreen(Screen):
     class TableFailed(Message):
         error: WorkbenchError
         version: int
+
+    @dataclass
+    class GateEvaluated(Message):
+        result: GateResult | str
+        """The verdict, or why the gate could not be evaluated."""
+        generation: int
+
+    @dataclass
+    class SavePlanned(Message):
+        plan: ThresholdSavePlan
+        bench: Benchmark
+        edits: dict[str, Threshold | None]
 
     @dataclass
     class ThresholdsSaved(Message):
@@ -156,10 +216,22 @@ class ThresholdsScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.session: TuningSession | None = None
+        self.people: PeopleAgreement | None = None
+        self.gate: GatePreview | None = None
+        self.gate_note = ""
+        self.saved_gate: GateResult | str | None = None
+        self.gate_result: GateResult | str | None = None
+        """The gate's verdict under the thresholds of ``gate_generation`` (None: not yet)."""
+        self.gate_generation = 0
+        """Bumped on every change of the thresholds; a verdict of an older generation is stale."""
+        self.gate_evaluated = -1
+        """The generation of ``gate_result``."""
+        self._gate_running = False
         self.selected: str | None = None
         self.sides: dict[str, Side] = {}
         self.tag: str | None = None
         self.saving = False
+        self.last_plan: ThresholdSavePlan | None = None
         self.last_saved: SavedThresholds | None = None
         self._status_lines: list[Text] = []
         self._rate_columns: list[str] = []
@@ -167,6 +239,7 @@ class ThresholdsScreen(Screen):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenTabs("thresholds")
         yield Static("Loading the benchmark…", id="thr-empty", classes="empty-state")
         with Horizontal(id="thr-body"):
             with Vertical(id="thr-left"):
@@ -175,36 +248,46 @@ class ThresholdsScreen(Screen):
                 yield Static(id="thr-status")
             with VerticalScroll(id="thr-right", can_focus=False):
                 yield Static(id="thr-heading")
+                yield Static(id="thr-description")
                 yield Static(id="thr-editing")
-                yield Static(id="thr-suggestion")
+                yield Static(id="thr-people")
                 yield Distribution(id="thr-dist")
                 yield Static(id="thr-alone", classes="muted")
+                yield Static(id="thr-gate")
                 yield Static(id="thr-overall")
                 yield Static(id="thr-flips-title", classes="title")
                 yield DataTable(id="thr-flips", cursor_type="none", show_cursor=False)
                 yield Static("Pass rate per tag: prompts passing every threshold (change from saved)",
                              id="thr-rates-title", classes="title")
                 yield DataTable(id="thr-rates", cursor_type="none", show_cursor=False)
+                yield Static(id="thr-align-title", classes="title")
+                yield DataTable(id="thr-align", cursor_type="none", show_cursor=False)
         yield Footer()
 
     def on_mount(self) -> None:
         scorers = self.query_one("#thr-scorers", DataTable)
         scorers.add_column("scorer", key="scorer")
         scorers.add_column("bounds", key="bounds")
-        scorers.add_column("tags", key="tags")
-        for table_id in ("#thr-rates", "#thr-flips"):
+        for table_id in ("#thr-rates", "#thr-flips", "#thr-align"):
             self.query_one(table_id, DataTable).can_focus = False
         flips = self.query_one("#thr-flips", DataTable)
-        flips.add_column("now", key="now")
-        flips.add_column("model", key="model")
-        flips.add_column("prompt", key="prompt")
-        flips.add_column("why", key="why")
+        for key, label in (("now", "now"), ("model", "model"), ("prompt", "prompt"),
+                           ("why", "failed bound")):
+            flips.add_column(label, key=key)
+        align = self.query_one("#thr-align", DataTable)
+        for key, label in (("scorer", "scorer"), ("n", "n"), ("spearman", "spearman"),
+                           ("kendall", "kendall"), ("agree", "pass agree"),
+                           ("suggested", "suggested"), ("note", "note")):
+            align.add_column(label, key=key)
         self.query_one("#thr-body").display = False
         self.watch(self.app, "bench_version", self._refresh, init=True)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
     def _set_empty(self, message: str) -> None:
         empty = self.query_one("#thr-empty", Static)
-        empty.update(message)
+        empty.update(Text(message))
         empty.display = True
         self.query_one("#thr-body").display = False
 
@@ -230,10 +313,25 @@ class ThresholdsScreen(Screen):
         warnings: list[str] = []
         try:
             session = TuningSession.load(bench, warnings)
+            people = session.alignment()
         except WorkbenchError as error:
             self.post_message(self.TableFailed(error, version))
             return
-        self.post_message(self.TableLoaded(session, warnings, version))
+        except OSError as error:
+            self.post_message(self.TableFailed(WorkbenchError(
+                f"{bench.root}: cannot read the scores or ratings ({error.strerror or error})"), version))
+            return
+        gate: GatePreview | None = None
+        note = ""
+        saved_gate: GateResult | str = ""
+        if session.models and session.scorers:
+            try:
+                gate = prepare_gate_preview(bench, session.table)
+                saved_gate = gate.evaluate(session.saved)
+            except WorkbenchError as error:
+                note = str(error)
+                saved_gate = note
+        self.post_message(self.TableLoaded(session, people, gate, note, saved_gate, warnings, version))
 
     @on(TableFailed)
     def _table_failed(self, message: TableFailed) -> None:
@@ -256,12 +354,14 @@ class ThresholdsScreen(Screen):
             session.apply_edits(kept)
             self._status(f"kept {len(kept)} unsaved edit(s) across the reload", self._tone("warning"))
         self.session = session
+        self.people = message.people
+        self.gate, self.gate_note, self.saved_gate = message.gate, message.gate_note, message.saved_gate
         for warning in message.warnings:
-            self.notify(warning, severity="warning", timeout=8)
+            self.notify(escape(warning), severity="warning", timeout=8)
         if not session.models or not session.scorers:
             self._set_empty(
-                "No scores yet.\nRun the models and score the clips first:\n"
-                f"  workbench run {self.app.root}\n  workbench score {self.app.root}")
+                "No scores yet.\nRun the models and score the clips first (Runs screen, 2), or:\n"
+                "  workbench run\n  workbench score")
             return
         if self.tag is not None and self.tag not in session.tag_names:
             self.tag = None
@@ -274,7 +374,95 @@ class ThresholdsScreen(Screen):
         table = self.query_one("#thr-scorers", DataTable)
         table.move_cursor(row=session.scorers.index(self.selected))
         table.focus()
+        # the saved verdict stands for the thresholds until an edit asks for a new one
+        self.gate_generation += 1
+        if kept or self.gate is None:
+            self._request_gate()
+        else:
+            self.gate_result, self.gate_evaluated = self.saved_gate, self.gate_generation
         self._show_all()
+        self._sync_alignment()
+
+    # ------------------------------------------------------------------ the gate
+    def _request_gate(self) -> None:
+        """Ask for the verdict under the current thresholds; one evaluation runs at a time."""
+        if self.gate is None or self.session is None:
+            return
+        if not self._gate_running:
+            self._gate_running = True
+            self._evaluate_gate(self.gate, self.session.thresholds, self.gate_generation)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=GATE_GROUP)
+    def _evaluate_gate(self, gate: GatePreview, thresholds: dict[str, Threshold], generation: int) -> None:
+        try:
+            result: GateResult | str = gate.evaluate(thresholds)
+        except WorkbenchError as error:
+            result = str(error)
+        except Exception as error:  # noqa: BLE001 - the verdict line says what went wrong, the screen goes on
+            result = f"the gate failed: {type(error).__name__}: {error}"
+        self.post_message(self.GateEvaluated(result, generation))
+
+    @on(GateEvaluated)
+    def _gate_evaluated(self, message: GateEvaluated) -> None:
+        if message.generation == self.gate_generation:
+            self.gate_result, self.gate_evaluated = message.result, message.generation
+            self._show_gate()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """When an evaluation ends, start the next one if the thresholds moved meanwhile."""
+        if event.worker.group != GATE_GROUP or not event.worker.is_finished:
+            return
+        self._gate_running = False
+        if self.gate_pending():
+            self._request_gate()
+
+    def gate_pending(self) -> bool:
+        """Whether the shown verdict is for older thresholds than the current ones."""
+        return self.gate is not None and self.gate_evaluated != self.gate_generation
+
+    def _verdict_text(self, result: GateResult | str | None) -> Text:
+        if result is None:
+            return Text("…", style="dim")
+        if isinstance(result, str):
+            return Text("cannot evaluate", style=self._tone("warning", bold=True))
+        tone = {"ship": "success", "hold": "error"}.get(result.verdict, "warning")
+        return Text(VERDICT_WORDS[result.verdict], style=self._tone(tone, bold=True))
+
+    def _show_gate(self) -> None:
+        widget = self.query_one("#thr-gate", Static)
+        if self.gate is None:
+            widget.update(Text.assemble(("Gate: ", "bold"), (self.gate_note or "no gate", "dim")))
+            return
+        text = Text.assemble(("Gate ", "bold"), f"{self.gate.candidate} vs {self.gate.incumbent}: ")
+        pending = self.gate_pending()
+        text.append_text(self._verdict_text(self.gate_result))
+        if pending:
+            text.append("  updating…", style="dim")
+        saved = self.saved_gate
+        if self.session is not None and self.session.edits() and saved is not None:
+            text.append("  saved thresholds: ", style="dim")
+            text.append_text(self._verdict_text(saved))
+        result = self.gate_result
+        if isinstance(result, str):
+            text.append(f"\n{result}", style="dim")
+        elif result is not None:
+            text.append_text(self._gate_reasons(result))
+        widget.update(text)
+
+    def _gate_reasons(self, result: GateResult) -> Text:
+        """The pass-rate rule (the part thresholds change) and, short of ship, the first other reason."""
+        text = Text()
+        rate = next((c for c in result.checks if c.rule == "pass_rate"), None)
+        if rate is not None:
+            mark, tone = {"pass": ("✓", "success"), "fail": ("✗", "error")}.get(rate.outcome, ("·", ""))
+            text.append(f"\n{mark} ", style=self._tone(tone, bold=True) if tone else "dim")
+            text.append(rate.message)
+        if result.verdict != "ship":
+            other = next((r for r in result.reasons if rate is None or r != rate.message), None)
+            if other is not None:
+                text.append(f"\n{other}", style="dim")
+        return text
 
     # ------------------------------------------------------------------ views
     def _side(self, scorer: str) -> Side:
@@ -289,14 +477,16 @@ class ThresholdsScreen(Screen):
                 self.sides[scorer] = session.facts[scorer].preferred_side
         return self.sides[scorer]
 
-    def _scorer_cells(self, scorer: str) -> tuple[Text, str, str]:
+    def _scorer_cells(self, scorer: str) -> tuple[Text, str]:
         session = self.session
         threshold = session.threshold(scorer)
         name = Text()
         name.append("● " if session.is_edited(scorer) else "  ", style=self._tone("warning", bold=True))
         name.append(scorer)
-        overrides = f"+{len(threshold.tags)}" if threshold is not None and threshold.tags else ""
-        return name, describe(threshold), overrides
+        bounds = describe(threshold)
+        if threshold is not None and threshold.tags:
+            bounds += f" +{len(threshold.tags)}"
+        return name, bounds
 
     def _sync_scorers(self) -> None:
         """Keyed diff of the scorer list: add, remove and update rows by scorer name."""
@@ -313,12 +503,13 @@ class ThresholdsScreen(Screen):
 
     def _update_scorer_row(self, scorer: str) -> None:
         table = self.query_one("#thr-scorers", DataTable)
-        for column, cell in zip(("scorer", "bounds", "tags"), self._scorer_cells(scorer)):
+        for column, cell in zip(("scorer", "bounds"), self._scorer_cells(scorer)):
             if str(table.get_cell(scorer, column)) != str(cell):
                 table.update_cell(scorer, column, cell, update_width=True)
 
     def _show_all(self) -> None:
         self._show_scorer()
+        self._show_gate()
         self._sync_rates()
         self._sync_flips()
         self._show_status()
@@ -330,15 +521,13 @@ class ThresholdsScreen(Screen):
         facts = session.facts[scorer]
         heading = Text(scorer, style="bold")
         way = {"higher": "higher is better", "lower": "lower is better", "none": "no better side"}
-        extras = [way.get(facts.direction, ""), facts.unit]
-        extras = [e for e in extras if e]
+        extras = [e for e in (way.get(facts.direction, ""), facts.unit) if e]
         if extras:
             heading.append(f"  ({', '.join(extras)})", style="dim")
         if not facts.enabled:
             heading.append("  not an enabled scorer", style=self._tone("warning"))
-        if facts.description:
-            heading.append(f"\n{facts.description}", style="dim")
         self.query_one("#thr-heading", Static).update(heading)
+        self.query_one("#thr-description", Static).update(Text(facts.description, style="dim"))
 
         side = self._side(scorer)
         lo, hi = session.bounds(scorer, self.tag)
@@ -351,32 +540,15 @@ class ThresholdsScreen(Screen):
             editing.append(label, style="reverse bold" if name == side else "")
             editing.append(" ")
         saved = session.saved_threshold(scorer)
-        editing.append(f"  saved: {describe(saved)}", style="dim")
+        editing.append(f" saved: {describe(saved)}", style="dim")
         if saved is not None and saved.tags:
-            editing.append(f" +{len(saved.tags)}tag", style="dim")
-        editing.append(f"\nstep {facts.step:g} (shift: {facts.big_step:g})  "
-                       f"values {facts.n_values}", style="dim")
+            editing.append(f" +{len(saved.tags)} tag", style="dim")
+        editing.append(f"\nstep {facts.step:g} (shift ×10) · {facts.n_values} values", style="dim")
         missing = len(session.models) * len(session.prompt_ids) - facts.n_values
         if missing:
             editing.append(f", {missing} missing (a missing value fails)", style="dim")
         self.query_one("#thr-editing", Static).update(editing)
-
-        suggestion = facts.suggestion
-        if suggestion is not None:
-            text = Text(f"suggested from human pass/fail labels: {suggestion.describe()}")
-            in_use = (lo if suggestion.bound == "min" else hi) == suggestion.threshold
-            if in_use:
-                text.append("  (in use)", style="dim")
-            elif suggestion.informative:
-                text.append("  press a to use it", style="dim")
-            else:
-                text.append("  (no better than passing or failing every clip)", style="dim")
-        elif facts.direction in ("higher", "lower"):
-            text = Text(f"no suggestion: {facts.n_labels} clip(s) with human pass/fail labels "
-                        "(needs 3, both verdicts)", style="dim")
-        else:
-            text = Text("no threshold suggestion for a scorer without a better side", style="dim")
-        self.query_one("#thr-suggestion", Static).update(text)
+        self.query_one("#thr-people", Static).update(self._people_text(scorer, lo, hi))
 
         passes = session.scorer_passes(scorer)
         values = session.values(scorer)
@@ -395,6 +567,38 @@ class ThresholdsScreen(Screen):
             alone.update("no threshold on this scorer: every prompt passes it")
         else:
             alone.update("▲ bounds, △ saved; n/N: prompts passing this scorer's own bounds")
+
+    def _people_text(self, scorer: str, lo: float | None, hi: float | None) -> Text:
+        """What human judgments say about this scorer: suggested bound, rank and pass agreement."""
+        session = self.session
+        facts = session.facts[scorer]
+        text = Text("People: ", style="bold")
+        suggestion = facts.suggestion
+        if suggestion is not None and suggestion.informative:
+            text.append(f"suggested {suggestion.describe()}")
+            in_use = (lo if suggestion.bound == "min" else hi) == suggestion.threshold
+            text.append(" (in use)" if in_use else " (a uses it)", style="dim")
+        elif suggestion is not None:
+            text.append(f"no bound does better than passing (or failing) all {suggestion.n} labelled clips",
+                        style="dim")
+        elif facts.direction in ("higher", "lower"):
+            text.append(f"no suggested bound ({facts.n_labels} clip(s) with pass/fail labels; "
+                        "needs 3 with both verdicts)", style="dim")
+        else:
+            text.append("no suggested bound for a scorer without a better side", style="dim")
+        row = self.people.rows.get(scorer) if self.people is not None else None
+        if row is not None and row.spearman is not None:
+            text.append(f" · spearman {_signed(row.spearman)} kendall {_signed(row.kendall)} "
+                        f"(n {row.n_rated})")
+            if row.sign_agrees is False:
+                text.append(" people rank it the other way", style=self._tone("warning"))
+        agreement = session.pass_agreement(scorer)
+        if agreement is not None and agreement.share is not None:
+            text.append(f" · pass agreement {agreement.share:.0%} of {agreement.n}")
+            saved = session.pass_agreement(scorer, saved=True)
+            if saved is not None and saved.share is not None and saved.share != agreement.share:
+                text.append(f" (saved {saved.share:.0%})", style="dim")
+        return text
 
     def _build_rate_table(self) -> None:
         table = self.query_one("#thr-rates", DataTable)
@@ -419,7 +623,7 @@ class ThresholdsScreen(Screen):
         overall = Text("Pass every threshold: ", style="bold")
         for i, model in enumerate(session.models):
             if i:
-                overall.append("  ·  ", style="dim")
+                overall.append(" · ", style="dim")
             overall.append(f"{model} ")
             overall.append_text(_rate_cell(now.passed[model], now.n_prompts, saved.passed[model], *tones))
         self.query_one("#thr-overall", Static).update(overall)
@@ -433,23 +637,25 @@ class ThresholdsScreen(Screen):
                 if str(table.get_cell(scope, model)) != cell.plain:
                     table.update_cell(scope, model, cell, update_width=True)
 
-    def _flip_rows(self) -> dict[str, tuple[Text, str, str, str]]:
+    def _flip_rows(self, passing: list[tuple[str, str]], failing: list[tuple[str, str]],
+                   ) -> dict[str, tuple[Text, str, str, str]]:
         session = self.session
-        passing, failing = session.flips()
         rows: dict[str, tuple[Text, str, str, str]] = {}
-        for model, prompt in failing:
+        for model, prompt in failing[:MAX_FLIP_ROWS]:
             why = "; ".join(_reason(f) for f in session.failures(model, prompt))
-            rows[f"{model}{KEY_SEP}{prompt}"] = (Text("✗ fails", style=self._tone("error", bold=True)), model, prompt, why)
-        for model, prompt in passing:
-            why = "was " + "; ".join(_reason(f) for f in session.failures(model, prompt, saved=True))
-            rows[f"{model}{KEY_SEP}{prompt}"] = (Text("✓ passes", style=self._tone("success", bold=True)), model, prompt, why)
+            rows[f"{model}{KEY_SEP}{prompt}"] = (
+                Text("✗ fails", style=self._tone("error", bold=True)), model, prompt, why)
+        for model, prompt in passing[:max(0, MAX_FLIP_ROWS - len(rows))]:
+            why = "; ".join(_reason(f) for f in session.failures(model, prompt, saved=True))
+            rows[f"{model}{KEY_SEP}{prompt}"] = (
+                Text("✓ passes", style=self._tone("success", bold=True)), model, prompt, why)
         return rows
 
     def _sync_flips(self) -> None:
         """Keyed diff of the changed verdicts: remove gone rows, add new ones, update changed cells."""
-        session = self.session
+        passing, failing = self.session.flips()
         table = self.query_one("#thr-flips", DataTable)
-        wanted = self._flip_rows()
+        wanted = self._flip_rows(passing, failing)
         present = {key.value for key in table.rows}
         for key in present - wanted.keys():
             table.remove_row(key)
@@ -464,14 +670,68 @@ class ThresholdsScreen(Screen):
         if list(wanted) != [row.key.value for row in table.ordered_rows]:
             order = {key: i for i, key in enumerate(wanted)}
             table.sort("model", "prompt", key=lambda mp: order[f"{mp[0]}{KEY_SEP}{mp[1]}"])
-        passing, failing = session.flips()
         title = self.query_one("#thr-flips-title", Static)
-        if passing or failing:
-            title.update(f"Verdicts that differ from the saved thresholds: "
-                         f"{len(passing)} now pass, {len(failing)} now fail")
+        total = len(passing) + len(failing)
+        if total:
+            shown = f" (first {len(wanted)} listed)" if total > len(wanted) else ""
+            title.update(f"Prompts that flip from the saved thresholds: "
+                         f"{len(passing)} now pass, {len(failing)} now fail{shown}")
         else:
-            title.update("No verdict differs from the saved thresholds")
+            title.update("No prompt flips: every verdict is as with the saved thresholds")
         table.display = bool(wanted)
+
+    def _align_cells(self, scorer: str, row: AlignmentRow) -> dict[str, str]:
+        session = self.session
+        agreement = session.pass_agreement(scorer) if scorer in session.facts else None
+        if agreement is None or agreement.share is None:
+            agree = "-"
+        else:
+            agree = f"{agreement.share:.0%} of {agreement.n}"
+        facts = session.facts.get(scorer)
+        suggestion = facts.suggestion if facts is not None else None
+        suggested = "-"
+        if suggestion is not None and suggestion.informative:
+            sign = ">=" if suggestion.bound == "min" else "<="
+            suggested = f"{sign} {suggestion.threshold:g} ({suggestion.agreement:.0%})"
+        return {
+            "scorer": scorer,
+            "n": str(row.n_rated),
+            "spearman": _signed(row.spearman),
+            "kendall": _signed(row.kendall),
+            "agree": agree,
+            "suggested": suggested,
+            "note": _short_note(row, suggestion),
+        }
+
+    def _sync_alignment(self) -> None:
+        """The table of which scorers agree with people (pass agreement at the edited thresholds)."""
+        people, session = self.people, self.session
+        title = self.query_one("#thr-align-title", Static)
+        table = self.query_one("#thr-align", DataTable)
+        if people is None or session is None:
+            return
+        if people.rated_clips == 0 and people.labelled_clips == 0:
+            title.update("Which scorers agree with people: no human judgments yet. Rate clips in a "
+                         "prompt's detail (4): 1-5 and pass/fail.")
+            table.display = False
+            return
+        title.update(f"Which scorers agree with people: {people.rated_clips} rated clips, "
+                     f"{people.labelled_clips} with pass/fail (rank agreement -1..+1; pass agreement "
+                     "at the edited thresholds; reversed: people rank it against its direction)")
+        table.display = True
+        order = [s for s in session.scorers if s in people.rows]
+        order += [s for s in people.rows if s not in order]
+        wanted = {s: self._align_cells(s, people.rows[s]) for s in order}
+        present = [row.key.value for row in table.ordered_rows]
+        if present != order:
+            table.clear()
+            for scorer, cells in wanted.items():
+                table.add_row(*cells.values(), key=scorer)
+            return
+        for scorer, cells in wanted.items():
+            for column, value in cells.items():
+                if table.get_cell(scorer, column) != value:
+                    table.update_cell(scorer, column, value, update_width=True)
 
     def _status(self, line: str | Text, style: str = "") -> None:
         text = line if isinstance(line, Text) else Text(line, style=style)
@@ -483,7 +743,7 @@ class ThresholdsScreen(Screen):
         if self.session is not None:
             edits = self.session.edits()
             if edits:
-                text.append(f"● {len(edits)} unsaved: ctrl+s saves, esc reverts\n",
+                text.append(f"● {len(edits)} unsaved: ctrl+s saves, U reverts all\n",
                             style=self._tone("warning", bold=True))
         for line in self._status_lines:
             text.append_text(line)
@@ -500,23 +760,36 @@ class ThresholdsScreen(Screen):
             self.selected = event.row_key.value
             self._show_scorer()
 
+    @on(DataTable.RowSelected, "#thr-scorers")
+    def _scorer_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a scorer: type a value for its active bound."""
+        self.action_enter_value()
+
     # ------------------------------------------------------------------ editing
     def _ready(self) -> bool:
         return self.session is not None and self.selected is not None and \
             self.query_one("#thr-body").display
 
-    def _after_edit(self) -> None:
-        self._update_scorer_row(self.selected)
+    def _after_edit(self, scorer: str | None = None) -> None:
+        """Show what a change of the thresholds did; the gate's verdict follows in a worker."""
+        if scorer is None:
+            self._sync_scorers()
+        else:
+            self._update_scorer_row(scorer)
+        self.gate_generation += 1
+        self._request_gate()
         self._show_all()
+        self._sync_alignment()
 
-    def _edit(self, change) -> None:  # noqa: ANN001 - a callable returning a ThresholdChange
+    def _edit(self, change: Callable[[], object]) -> bool:
         try:
             change()
         except WorkbenchError as error:
             self._status(str(error), self._tone("error"))
             self.notify(escape(str(error)), severity="warning", timeout=6)
-            return
-        self._after_edit()
+            return False
+        self._after_edit(self.selected)
+        return True
 
     def action_nudge(self, steps: int) -> None:
         if not self._ready():
@@ -525,10 +798,7 @@ class ThresholdsScreen(Screen):
         self._edit(lambda: self.session.nudge(scorer, self._side(scorer), steps, self.tag))
 
     def action_nudge_big(self, direction: int) -> None:
-        if not self._ready():
-            return
-        scorer = self.selected
-        self._edit(lambda: self.session.nudge(scorer, self._side(scorer), direction * 10, self.tag))
+        self.action_nudge(direction * 10)
 
     def action_toggle_side(self) -> None:
         if not self._ready():
@@ -548,7 +818,8 @@ class ThresholdsScreen(Screen):
         if value is None or not self._ready():
             return
         scorer, side = self.selected, self._side(self.selected)
-        self._edit(lambda: self.session.set_bound(scorer, side, value, self.tag))
+        if not self._edit(lambda: self.session.set_bound(scorer, side, value, self.tag)):
+            return
         lo, hi = self.session.bounds(scorer, self.tag)
         placed = lo if side == "min" else hi
         if placed is not None and placed != value:
@@ -562,7 +833,7 @@ class ThresholdsScreen(Screen):
         if self.session.clear_bound(scorer, side, tag) is None:
             self._status(f"{scorer}: no {side} to clear for {_scope_label(tag)}", "dim")
             return
-        self._after_edit()
+        self._after_edit(scorer)
 
     def action_apply_suggestion(self) -> None:
         if not self._ready():
@@ -570,7 +841,7 @@ class ThresholdsScreen(Screen):
         scorer = self.selected
         suggestion = self.session.facts[scorer].suggestion
         if suggestion is None:
-            self._status(f"{scorer}: no suggestion (needs human pass/fail labels)", "dim")
+            self._status(f"{scorer}: no suggested bound (needs human pass/fail labels)", "dim")
             return
         self.sides[scorer] = suggestion.bound
         self._edit(lambda: self.session.apply_suggestion(scorer, self.tag))
@@ -583,8 +854,8 @@ class ThresholdsScreen(Screen):
             self._status("no prompt has a tag: the bounds apply to all prompts", "dim")
             return
         labels = [ALL_PROMPTS]
+        threshold = self.session.threshold(self.selected)
         for tag in tags:
-            threshold = self.session.threshold(self.selected)
             override = threshold.tags.get(tag) if threshold is not None else None
             labels.append(f"{tag}  (override {describe(override)})" if override else tag)
         current = 0 if self.tag is None else tags.index(self.tag) + 1
@@ -612,16 +883,19 @@ class ThresholdsScreen(Screen):
             self._status("nothing to revert", "dim")
             return
         self.session.revert()
-        self._sync_scorers()
-        self._show_all()
+        self._after_edit()
         self._status(f"reverted {len(edits)} unsaved edit(s)", self._tone("warning"))
 
-    def revert_selected(self) -> None:
-        if not self._ready() or not self.session.is_edited(self.selected):
+    def action_revert_scorer(self) -> None:
+        if not self._ready():
             return
-        self.session.revert(self.selected)
-        self._after_edit()
-        self._status(f"{self.selected}: back to the saved threshold", self._tone("warning"))
+        scorer = self.selected
+        if not self.session.is_edited(scorer):
+            self._status(f"{scorer}: nothing to revert", "dim")
+            return
+        self.session.revert(scorer)
+        self._after_edit(scorer)
+        self._status(f"{scorer}: back to the saved threshold", self._tone("warning"))
 
     def action_scroll_details(self, direction: int) -> None:
         right = self.query_one("#thr-right", VerticalScroll)
@@ -630,8 +904,16 @@ class ThresholdsScreen(Screen):
         else:
             right.scroll_page_up(animate=False)
 
+    def action_show_alignment(self) -> None:
+        """Scroll the details to the table of which scorers agree with people."""
+        if not self._ready():
+            return
+        self.query_one("#thr-right", VerticalScroll).scroll_to_widget(
+            self.query_one("#thr-align-title"), animate=False, top=True)
+
     # ------------------------------------------------------------------ saving
     def action_save(self) -> None:
+        """Work out the lines of benchmark.toml that change, then show them before writing."""
         if self.session is None or self.app.bench is None:
             return
         if self.saving:
@@ -642,7 +924,33 @@ class ThresholdsScreen(Screen):
             self._status("nothing to save: every threshold is as saved", "dim")
             return
         self.saving = True
-        self._save(self.app.bench, edits)
+        self._plan_save(self.app.bench, edits)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="thresholds-plan")
+    def _plan_save(self, bench: Benchmark, edits: dict[str, Threshold | None]) -> None:
+        try:
+            plan = plan_threshold_save(bench, edits)
+        except WorkbenchError as error:
+            self.post_message(self.SaveRefused(error))
+            return
+        self.post_message(self.SavePlanned(plan, bench, edits))
+
+    @on(SavePlanned)
+    def _save_planned(self, message: SavePlanned) -> None:
+        self.last_plan = message.plan
+        if message.plan.empty:
+            self.saving = False
+            self._status("nothing to save: the file already has these thresholds", "dim")
+            return
+
+        def answered(write: bool | None) -> None:
+            if write:
+                self._save(message.bench, message.edits)
+            else:
+                self.saving = False
+                self._status("not saved: still editing", "dim")
+
+        self.app.push_screen(ThresholdDiffScreen(message.plan), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="thresholds-save")
     def _save(self, bench: Benchmark, edits: dict[str, Threshold | None]) -> None:
@@ -658,13 +966,17 @@ class ThresholdsScreen(Screen):
         result = message.result
         self.last_saved = result
         self.session.mark_saved(message.edits)
+        if self.gate_evaluated == self.gate_generation:
+            self.saved_gate = self.gate_result
         text = Text(f"wrote {result.path.name}:", style=self._tone("success", bold=True))
-        for line in result.diff:
-            text.append(f"\n{line}", style=self._tone("success" if line.startswith("+") else "error"))
+        for line in result.lines:
+            text.append(f"\n{line.number}: {line.sign}{line.text}",
+                        style=self._tone("success" if line.sign == "+" else "error"))
         self._status(text)
         self.notify(escape("\n".join(result.changes) or "no change"), title=f"saved {result.path.name}")
         self._sync_scorers()
         self._show_all()
+        self._sync_alignment()
         self.app.load_benchmark()
 
     @on(SaveRefused)
@@ -680,27 +992,28 @@ class ThresholdsScreen(Screen):
         self.app.show_error(error, title="thresholds not saved")
 
     # ------------------------------------------------------------------ palette
-    def palette_commands(self) -> list[tuple[str, str, object]]:
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         return [
-            ("Thresholds: raise the bound", "move the active bound up one step (right)",
+            ("Thresholds: raise the bound", "move the active bound up one step (right; shift: ten)",
              lambda: self.action_nudge(1)),
-            ("Thresholds: lower the bound", "move the active bound down one step (left)",
+            ("Thresholds: lower the bound", "move the active bound down one step (left; shift: ten)",
              lambda: self.action_nudge(-1)),
             ("Thresholds: switch min/max", "choose which bound the arrows move (b)",
              self.action_toggle_side),
-            ("Thresholds: type a value", "set the active bound to an exact value (e)",
+            ("Thresholds: type a value", "set the active bound to an exact value (e, enter)",
              self.action_enter_value),
             ("Thresholds: clear the bound", "drop the active bound (x)", self.action_clear_bound),
-            ("Thresholds: use the suggested threshold", "from human pass/fail labels (a)",
-             self.action_apply_suggestion),
+            ("Thresholds: use the suggested threshold", "the bound that best matches human pass/fail "
+             "labels (a)", self.action_apply_suggestion),
             ("Thresholds: edit for a tag", "a per-tag override, or all prompts (o)",
              self.action_pick_tag),
             ("Thresholds: edit for all prompts", "leave the tag override scope",
              lambda: self.set_tag(None)),
-            ("Thresholds: save", "write every edited threshold to benchmark.toml (ctrl+s)",
-             self.action_save),
-            ("Thresholds: revert all edits", "back to the saved thresholds (esc, u)",
-             self.action_revert),
-            ("Thresholds: revert this scorer", "back to this scorer's saved threshold",
-             self.revert_selected),
+            ("Thresholds: which scorers agree with people", "rank and pass agreement with human "
+             "judgments (l)", self.action_show_alignment),
+            ("Thresholds: save", "show the lines of benchmark.toml that change, then write them "
+             "(ctrl+s)", self.action_save),
+            ("Thresholds: revert this scorer", "back to this scorer's saved threshold (u)",
+             self.action_revert_scorer),
+            ("Thresholds: revert all edits", "back to the saved thresholds (U)", self.action_revert),
         ]
