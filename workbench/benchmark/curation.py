@@ -1,15 +1,22 @@
-"""Curating prompts: scaffold a benchmark, add, tag, remove and import prompts.
+"""Curating prompts: scaffold a benchmark; find, add, edit, duplicate, tag, delete (and
+restore), and import prompts.
 
-These are the functions both the CLI and the TUI call.
+These are the functions both the CLI and the TUI call. Every change is saved at once,
+atomically, and refused (:class:`~workbench.errors.FileConflict`) when prompts.jsonl
+changed on disk since the benchmark was loaded.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -95,20 +102,30 @@ def _find_same_text(bench: Benchmark, text: str) -> Prompt | None:
     return None
 
 
-def make_prompt(bench: Benchmark, text: str, *, prompt_id: str | None = None,
-                tags: list[str] | tuple[str, ...] = (), notes: str = "", **params) -> Prompt:
-    taken = {p.id for p in bench.prompts}
-    if prompt_id is not None and prompt_id in taken:
-        raise WorkbenchError(f"{bench.prompts_path}: prompt id {prompt_id!r} already exists")
-    record = {"id": prompt_id or slug_from_text(text, taken), "text": text, "tags": list(tags),
-              "notes": notes, **{k: v for k, v in params.items() if v is not None}}
+def _validated(record: dict[str, Any], where: str) -> Prompt:
+    """A Prompt from a record, or InvalidInput naming each bad field."""
     try:
         return Prompt.model_validate(record)
     except ValidationError as exc:
         raise InvalidInput([
-            Problem("prompt", _pydantic_message(e), field=".".join(map(str, e["loc"])))
+            Problem(where, _pydantic_message(e), field=".".join(map(str, e["loc"])) or None)
             for e in exc.errors()
         ]) from None
+
+
+def _id_taken(bench: Benchmark, prompt_id: str) -> InvalidInput:
+    return InvalidInput([Problem(str(bench.prompts_path), f"prompt id {prompt_id!r} already exists",
+                                 field="id")])
+
+
+def make_prompt(bench: Benchmark, text: str, *, prompt_id: str | None = None,
+                tags: list[str] | tuple[str, ...] = (), notes: str = "", **params) -> Prompt:
+    taken = {p.id for p in bench.prompts}
+    if prompt_id is not None and prompt_id in taken:
+        raise _id_taken(bench, prompt_id)
+    record = {"id": prompt_id or slug_from_text(text, taken), "text": text, "tags": list(tags),
+              "notes": notes, **{k: v for k, v in params.items() if v is not None}}
+    return _validated(record, "prompt")
 
 
 def add_prompt(bench: Benchmark, text: str, **kwargs) -> Prompt:
@@ -152,28 +169,207 @@ def tag_prompts(bench: Benchmark, prompt_ids: list[str], *, add: list[str] = (),
 def update_prompt(bench: Benchmark, prompt_id: str, **changes) -> Prompt:
     """Replace fields of one prompt (text, notes, seed, params...) and save."""
     old = bench.prompt(prompt_id)
-    record = {**old.to_record(), **changes}
-    try:
-        new = Prompt.model_validate(record)
-    except ValidationError as exc:
-        raise InvalidInput([
-            Problem(str(bench.prompts_path), _pydantic_message(e), field=".".join(map(str, e["loc"])))
-            for e in exc.errors()
-        ]) from None
+    if "id" in changes and changes["id"] != prompt_id:
+        raise WorkbenchError(f"{bench.prompts_path}: the id of prompt {prompt_id!r} cannot change "
+                             "(runs and ratings refer to it); duplicate it under a new id instead")
+    new = _validated({**old.to_record(), **changes}, str(bench.prompts_path))
     bench.prompts[[p.id for p in bench.prompts].index(prompt_id)] = new
     bench.save_prompts()
     return new
 
 
-def remove_prompts(bench: Benchmark, prompt_ids: list[str]) -> list[Prompt]:
+# ----------------------------------------------------------------------- duplicate
+
+
+def suggest_copy_id(bench: Benchmark, prompt_id: str) -> str:
+    """A free id for a copy of ``prompt_id``: ``hands-1`` -> ``hands-2``, ``dog`` -> ``dog-2``."""
+    taken = {p.id for p in bench.prompts}
+    match = re.fullmatch(r"(.*?)-?(\d+)", prompt_id)
+    if match and match.group(1):
+        base, number = prompt_id[: match.start(2)], int(match.group(2)) + 1
+    else:
+        base, number = f"{prompt_id}-", 2
+    while f"{base}{number}" in taken:
+        number += 1
+    return f"{base}{number}"
+
+
+def _what_is_generated(prompt: Prompt) -> tuple[Any, ...]:
+    """What decides the clip a model makes: the text, the seed and the params."""
+    return (normalise_text(prompt.text), prompt.seed, tuple(sorted(prompt.generation_params().items())))
+
+
+def duplicate_prompt(bench: Benchmark, source_id: str, *, prompt_id: str | None = None,
+                     **changes: Any) -> Prompt:
+    """Copy prompt ``source_id`` (with ``changes`` to any field) under a new id, placed right
+    after it, and save. The same text is fine when the seed or params differ; a copy that
+    would generate exactly what an existing prompt does is refused."""
+    source = bench.prompt(source_id)
+    new_id = prompt_id or suggest_copy_id(bench, source_id)
+    if new_id in {p.id for p in bench.prompts}:
+        raise _id_taken(bench, new_id)
+    changes.pop("id", None)
+    copy = _validated({**source.to_record(), **changes, "id": new_id}, "prompt")
+    same = next((p for p in bench.prompts if _what_is_generated(p) == _what_is_generated(copy)), None)
+    if same is not None:
+        raise InvalidInput([Problem(
+            "prompt", f"would generate exactly what prompt {same.id!r} does (same text, seed and "
+                      "params); change one of them so the copy tests something new", field="text")])
+    index = [p.id for p in bench.prompts].index(source_id)
+    bench.prompts.insert(index + 1, copy)
+    bench.save_prompts()
+    return copy
+
+
+# -------------------------------------------------------------- delete and restore
+
+
+@dataclass(frozen=True)
+class DeletedPrompts:
+    """Prompts taken out of a benchmark, each with the position it had, for an undo."""
+
+    entries: tuple[tuple[int, Prompt], ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [prompt.id for _position, prompt in self.entries]
+
+    @property
+    def prompts(self) -> list[Prompt]:
+        return [prompt for _position, prompt in self.entries]
+
+
+def delete_prompts(bench: Benchmark, prompt_ids: Iterable[str]) -> DeletedPrompts:
+    """Remove the given prompts and save; returns them with their positions
+    (videos, scores and ratings already recorded for them stay on disk)."""
     wanted = set(prompt_ids)
     missing = sorted(wanted - {p.id for p in bench.prompts})
     if missing:
         raise NotFound(f"{bench.prompts_path}: no prompt with id {', '.join(map(repr, missing))}")
-    removed = [p for p in bench.prompts if p.id in wanted]
+    entries = tuple((i, p) for i, p in enumerate(bench.prompts) if p.id in wanted)
     bench.prompts = [p for p in bench.prompts if p.id not in wanted]
     bench.save_prompts()
-    return removed
+    return DeletedPrompts(entries)
+
+
+def remove_prompts(bench: Benchmark, prompt_ids: list[str]) -> list[Prompt]:
+    """Remove the given prompts and save; returns the removed prompts in file order."""
+    return delete_prompts(bench, prompt_ids).prompts
+
+
+def restore_prompts(bench: Benchmark, deleted: DeletedPrompts) -> list[Prompt]:
+    """Put deleted prompts back at the positions they had, and save. Refuses (changing
+    nothing) when one of their ids was taken meanwhile."""
+    taken = {p.id for p in bench.prompts}
+    clashes = [prompt.id for _position, prompt in deleted.entries if prompt.id in taken]
+    if clashes:
+        raise WorkbenchError(f"{bench.prompts_path}: cannot restore {', '.join(map(repr, clashes))}: "
+                             "a prompt with that id exists again")
+    for position, prompt in sorted(deleted.entries, key=lambda entry: entry[0]):
+        bench.prompts.insert(min(position, len(bench.prompts)), prompt)
+    bench.save_prompts()
+    return deleted.prompts
+
+
+# -------------------------------------------------------------------------- params
+
+#: the generation params a prompt may set besides its seed
+PARAM_KEYS = ("duration", "resolution", "aspect_ratio", "fps", "negative_prompt")
+PARAMS_SOURCE = "params"
+
+
+def _param_value(raw: str) -> Any:
+    """A TOML value (``4``, ``2.5``, ``"a b"``), or the bare text when it is not one
+    (``1280x720``, ``16:9``); empty means unset."""
+    if not raw:
+        return None
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def parse_params(text: str) -> dict[str, Any]:
+    """Generation params typed as ``key = value`` lines (TOML-ish, # comments allowed) or as
+    a JSON object, e.g. ``duration = 4`` / ``{"duration": 4}``. Returns every key of
+    :data:`PARAM_KEYS`, None for those not given; values are checked when the prompt is
+    built. Problems name the line and key."""
+    stripped = text.strip()
+    items: list[tuple[int | None, str, Any]] = []
+    problems: list[Problem] = []
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput([Problem(PARAMS_SOURCE, f"not valid JSON: {exc.msg} (column {exc.colno})",
+                                        exc.lineno)]) from None
+        if not isinstance(data, dict):
+            raise InvalidInput([Problem(PARAMS_SOURCE, "JSON params must be an object")])
+        items = [(None, str(key), value) for key, value in data.items()]
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, raw = line.partition("=")
+            key = key.strip().strip("\"'")
+            if not sep or not key:
+                problems.append(Problem(PARAMS_SOURCE, "expected 'key = value', e.g. 'duration = 4'", number))
+                continue
+            items.append((number, key, _param_value(raw.strip())))
+    found: dict[str, Any] = {}
+    first_line: dict[str, int | None] = {}
+    for number, key, value in items:
+        name = key.replace("-", "_").replace(" ", "_").lower()
+        if name not in PARAM_KEYS:
+            problems.append(Problem(PARAMS_SOURCE, f"unknown param (known: {', '.join(PARAM_KEYS)}; "
+                                                   "seed, tags and notes have fields of their own)",
+                                    number, key))
+        elif name in found:
+            where = f" (first on line {first_line[name]})" if first_line[name] else ""
+            problems.append(Problem(PARAMS_SOURCE, f"given twice{where}", number, name))
+        else:
+            found[name] = value
+            first_line[name] = number
+    if problems:
+        raise InvalidInput(problems)
+    return {key: found.get(key) for key in PARAM_KEYS}
+
+
+def format_params(prompt: Prompt) -> str:
+    """A prompt's generation params as ``key = value`` lines (what :func:`parse_params` reads)."""
+    lines = []
+    for key, value in prompt.generation_params().items():
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+        lines.append(f"{key} = {shown}")
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------------- finding
+
+
+def prompt_matches(prompt: Prompt, query: str) -> bool:
+    """Whether every word of ``query`` occurs (any case) in the prompt's id, text or notes."""
+    words = query.casefold().split()
+    if not words:
+        return True
+    haystack = "\n".join((prompt.id, prompt.text, prompt.notes)).casefold()
+    return all(word in haystack for word in words)
+
+
+def filter_prompts(prompts: Sequence[Prompt], *, tag: str | None = None, untagged: bool = False,
+                   query: str = "") -> list[Prompt]:
+    """The prompts (in order) carrying ``tag`` (any tag when None; none at all with
+    ``untagged``) that match the search ``query``."""
+    out = []
+    for prompt in prompts:
+        if untagged and prompt.tags or tag is not None and tag not in prompt.tags:
+            continue
+        if prompt_matches(prompt, query):
+            out.append(prompt)
+    return out
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Modal forms for curating prompts: add/edit one prompt, pick tags, import a file.
+"""Modal forms for curating prompts: add, edit or duplicate one prompt, pick tags, import a file.
 
 The add/edit and import forms save through the core curation functions in a thread
 worker and stay open on a mistake, showing the core's message next to the field it
@@ -21,23 +21,22 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from workbench.benchmark.curation import ImportReport, add_prompt, import_prompts, update_prompt
+from workbench.benchmark.curation import (
+    PARAM_KEYS, PARAMS_SOURCE, ImportReport, add_prompt, duplicate_prompt, format_params,
+    import_prompts, parse_params, update_prompt,
+)
 from workbench.benchmark.folder import Benchmark
 from workbench.benchmark.prompts import Prompt, check_tag
-from workbench.errors import FileConflict, InvalidInput, WorkbenchError
+from workbench.errors import FileConflict, InvalidInput, Problem, WorkbenchError
 
-#: (field, label, placeholder) of the one-line inputs, in form order.
+#: (field, label, placeholder) of the one-line inputs, in form order (text comes first).
 PROMPT_FIELDS = (
     ("id", "id", "optional: made from the text"),
     ("tags", "tags", "comma separated, e.g. hands, low-light"),
     ("notes", "notes", "what a reviewer should look for"),
-    ("seed", "seed", "integer, optional"),
-    ("duration", "duration", "seconds, e.g. 4"),
-    ("resolution", "resolution", "e.g. 1280x720"),
-    ("aspect_ratio", "aspect ratio", "e.g. 16:9"),
-    ("fps", "fps", "e.g. 24"),
-    ("negative_prompt", "negative prompt", "what the video must not show"),
+    ("seed", "seed", "integer, optional: the same seed gives comparable clips"),
 )
+PARAMS_HINT = "one 'key = value' a line, or JSON; keys: " + ", ".join(PARAM_KEYS)
 
 
 def working_copy(bench: Benchmark) -> Benchmark:
@@ -55,6 +54,27 @@ def _error_text(error: BaseException) -> str:
     if isinstance(error, OSError):
         return f"{error.filename or 'file'}: {error.strerror or error}"
     return str(error)
+
+
+def field_of(problem: Problem) -> str | None:
+    """Which box of the prompt form shows ``problem``: text, id, tags, notes, seed or params."""
+    if problem.file == PARAMS_SOURCE:
+        return "params"
+    name = (problem.field or "").split(".")[0]
+    if name in PARAM_KEYS:
+        return "params"
+    if name in {"text", *(f for f, _l, _p in PROMPT_FIELDS)}:
+        return name
+    return None
+
+
+def field_message(problem: Problem) -> str:
+    """The problem as the box beside its field says it (params name the line and key)."""
+    if field_of(problem) != "params":
+        return problem.message
+    where = f"line {problem.line}: " if problem.line else ""
+    key = f"{problem.field}: " if problem.field else ""
+    return f"{where}{key}{problem.message}"
 
 
 class _FormBase(ModalScreen):
@@ -77,9 +97,10 @@ class _FormBase(ModalScreen):
         self.dismiss(None)
 
 
-# --------------------------------------------------------------------- add / edit
+# --------------------------------------------------------------- add / edit / duplicate
 class PromptForm(_FormBase):
-    """Add a prompt (``prompt=None``) or edit one; dismisses with the saved Prompt or None."""
+    """Add a prompt (``prompt=None``), edit one, or (``copy_id``) duplicate one under a new
+    id; dismisses with the saved Prompt or None."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
@@ -94,36 +115,48 @@ class PromptForm(_FormBase):
     class Failed(Message):
         error: BaseException
 
-    def __init__(self, prompt: Prompt | None = None) -> None:
+    def __init__(self, prompt: Prompt | None = None, *, copy_id: str | None = None) -> None:
         super().__init__(classes="workbench-form")
         self.prompt = prompt
+        self.copy_id = copy_id if prompt is not None else None
 
     @property
     def editing(self) -> bool:
-        return self.prompt is not None
+        return self.prompt is not None and self.copy_id is None
+
+    @property
+    def duplicating(self) -> bool:
+        return self.copy_id is not None
 
     def _initial(self, name: str) -> str:
         if self.prompt is None:
             return ""
+        if name == "id":
+            return self.copy_id or self.prompt.id
+        if name == "params":
+            return format_params(self.prompt)
         value = getattr(self.prompt, name)
         if name == "tags":
             return ", ".join(value)
-        if value is None:
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
+        return "" if value is None else str(value)
+
+    def _title(self) -> str:
+        if self.prompt is None:
+            return "Add a prompt"
+        if self.duplicating:
+            return f"Duplicate {self.prompt.id}: change the text, seed or params"
+        return f"Edit prompt {self.prompt.id}"
 
     def compose(self) -> ComposeResult:
-        title = f"Edit prompt {self.prompt.id}" if self.prompt else "Add a prompt"
         with Vertical(id="form-box"):
-            yield Static(title, classes="form-title", markup=False)
+            yield Static(self._title(), classes="form-title", markup=False)
             with VerticalScroll(id="form-fields"):
                 with Vertical(classes="form-field"):
-                    yield Label("text", classes="form-label")
-                    yield TextArea(self._initial("text"), id="field-text", compact=True,
-                                   placeholder="the prompt as a user would type it")
-                    yield Static("", id="error-text", classes="field-error")
+                    with Horizontal(classes="form-row"):
+                        yield Label("text", classes="form-label")
+                        yield TextArea(self._initial("text"), id="field-text", compact=True,
+                                       soft_wrap=True, placeholder="the prompt as a user would type it")
+                    yield Static("", id="error-text", classes="field-error", markup=False)
                 for name, label, placeholder in PROMPT_FIELDS:
                     with Vertical(classes="form-field"):
                         with Horizontal(classes="form-row"):
@@ -131,11 +164,18 @@ class PromptForm(_FormBase):
                             yield Input(self._initial(name), placeholder=placeholder,
                                         id=f"field-{name}", compact=True,
                                         disabled=(name == "id" and self.editing))
-                        yield Static("", id=f"error-{name}", classes="field-error")
+                        yield Static("", id=f"error-{name}", classes="field-error", markup=False)
+                with Vertical(classes="form-field"):
+                    with Horizontal(classes="form-row"):
+                        yield Label("params", classes="form-label")
+                        yield TextArea(self._initial("params"), id="field-params", compact=True,
+                                       soft_wrap=True, placeholder="duration = 4\nresolution = 1280x720")
+                    yield Static(PARAMS_HINT, classes="field-hint", markup=False)
+                    yield Static("", id="error-params", classes="field-error", markup=False)
                 if self.editing:
-                    yield Static("The id cannot change: runs and ratings refer to it.",
-                                 classes="form-hint")
-            yield Static("", id="form-error")
+                    yield Static("The id cannot change: runs and ratings refer to it "
+                                 "(duplicate the prompt to give it another).", classes="form-hint")
+            yield Static("", id="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Cancel (esc)", id="cancel")
                 yield Button("Reload file & save", id="retry-fresh", variant="warning",
@@ -151,8 +191,11 @@ class PromptForm(_FormBase):
 
     # ------------------------------------------------------------ input
     def values(self) -> dict[str, object]:
-        """The form's input as keyword arguments for the core functions (empty params: None)."""
-        out: dict[str, object] = {"text": self.query_one("#field-text", TextArea).text.strip()}
+        """The form's raw input: text, prompt_id, tags (a list), notes, seed, params (text)."""
+        out: dict[str, object] = {
+            "text": self.query_one("#field-text", TextArea).text.strip(),
+            "params": self.query_one("#field-params", TextArea).text,
+        }
         for name, _label, _placeholder in PROMPT_FIELDS:
             raw = self.query_one(f"#field-{name}", Input).value.strip()
             if name == "tags":
@@ -200,14 +243,18 @@ class PromptForm(_FormBase):
     def _save(self, bench: Benchmark | None, root: Path, values: dict[str, object],
               fresh: bool) -> None:
         try:
+            values = dict(values)
+            params = parse_params(str(values.pop("params")))
             target = Benchmark.load(root) if fresh or bench is None else working_copy(bench)
+            text = str(values.pop("text"))
+            new_id = values.pop("prompt_id")
             if self.prompt is None:
-                values = dict(values)
-                text = str(values.pop("text"))
-                prompt = add_prompt(target, text, **values)
+                prompt = add_prompt(target, text, prompt_id=new_id, **values, **params)
+            elif self.duplicating:
+                prompt = duplicate_prompt(target, self.prompt.id, prompt_id=new_id, text=text,
+                                          **values, **params)
             else:
-                values = {k: v for k, v in values.items() if k != "prompt_id"}
-                prompt = update_prompt(target, self.prompt.id, **values)
+                prompt = update_prompt(target, self.prompt.id, text=text, **values, **params)
         except (WorkbenchError, OSError) as error:
             self.post_message(self.Failed(error))
             return
@@ -234,16 +281,22 @@ class PromptForm(_FormBase):
             return
         general: list[str] = []
         if isinstance(error, InvalidInput):
+            by_field: dict[str, list[str]] = {}
             for problem in error.problems:
-                name = (problem.field or "").split(".")[0]
-                if name in {"text", *(f for f, _l, _p in PROMPT_FIELDS)}:
-                    box = self.query_one(f"#error-{name}", Static)
-                    box.update(problem.message)
-                    box.display = True
-                else:
+                name = field_of(problem)
+                if name is None:
                     general.append(str(problem))
+                else:
+                    by_field.setdefault(name, []).append(field_message(problem))
+            for name, messages in by_field.items():
+                box = self.query_one(f"#error-{name}", Static)
+                box.update("\n".join(messages))
+                box.display = True
             if not general:
                 general.append("Fix the fields marked in red, then save again.")
+            first = next(iter(by_field), None)
+            if first is not None:
+                self.query_one(f"#field-{first}").focus()
         else:
             general.append(_error_text(error))
         self._show_general("\n".join(general))
@@ -369,8 +422,8 @@ class ImportForm(_FormBase):
                          classes="form-hint")
             with Horizontal(classes="form-row"):
                 yield Label("file", classes="form-label")
-                yield Input(placeholder=f"path (relative to {Path.cwd()})", id="field-path",
-                            compact=True)
+                yield Input(placeholder="a path; a relative one starts where workbench was started",
+                            id="field-path", compact=True)
             with Horizontal(classes="form-row"):
                 yield Label("tags", classes="form-label")
                 yield Input(placeholder="optional: tag every imported prompt", id="field-tags",

@@ -1,9 +1,10 @@
-"""The Prompts screen: browse the benchmark's hard cases by tag, and curate them.
+"""The Prompts screen: the benchmark's hard cases with their latest result per model;
+search and tag filter; add, edit, duplicate, delete (with undo), tag in bulk, import.
 
 Every change goes through the core curation functions (workbench.benchmark.curation) in
-a thread worker, on a copy of the loaded benchmark; then the app reloads so every screen
-sees it. If prompts.jsonl changed on disk meanwhile, nothing is written and the screen
-offers to reload the file and apply the change again.
+a thread worker, on a copy of the loaded benchmark, and is saved to prompts.jsonl at once;
+then the app reloads so every screen sees it. If prompts.jsonl changed on disk meanwhile,
+nothing is written and the screen offers to reload the file and apply the change again.
 """
 
 from __future__ import annotations
@@ -18,75 +19,87 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.events import DescendantBlur
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from workbench.benchmark.curation import ImportReport, remove_prompts, tag_prompts
+from workbench.benchmark.curation import (
+    DeletedPrompts, ImportReport, delete_prompts, filter_prompts, restore_prompts,
+    suggest_copy_id, tag_prompts,
+)
 from workbench.benchmark.folder import Benchmark
 from workbench.benchmark.prompts import Prompt
 from workbench.errors import FileConflict, WorkbenchError
+from workbench.latest_results import LatestResults, latest_results
 from workbench.tui.screens.confirm import ConfirmScreen
 from workbench.tui.screens.prompt_form import ImportForm, PromptForm, TagForm, working_copy
+from workbench.tui.screens.prompt_rows import (
+    describe_result, param_summary, prompt_columns, prompt_row,
+)
+from workbench.tui.widgets.screen_tabs import ScreenTabs
+from workbench.tui.widgets.virtual_table import VirtualTable
 
 ALL = "__all__"
 UNTAGGED = "__untagged__"
-MIN_TEXT_WIDTH = 16
-MARK = "●"
-
-#: A change to apply to a benchmark (already a private copy); returns a one-line summary.
-Change = Callable[[Benchmark], str]
 
 
-def param_summary(prompt: Prompt) -> str:
-    """The generation params a prompt sets, compactly: ``seed 7 · 4s · 1280x720``."""
-    parts: list[str] = []
-    if prompt.seed is not None:
-        parts.append(f"seed {prompt.seed}")
-    if prompt.duration is not None:
-        parts.append(f"{prompt.duration:g}s")
-    if prompt.resolution:
-        parts.append(prompt.resolution)
-    if prompt.aspect_ratio:
-        parts.append(prompt.aspect_ratio)
-    if prompt.fps is not None:
-        parts.append(f"{prompt.fps}fps")
-    if prompt.negative_prompt:
-        parts.append("neg")
-    return " · ".join(parts)
+@dataclass
+class ChangeResult:
+    """What a change did: a one-line summary, and what the screen should remember."""
+
+    summary: str
+    focus: str | None = None  # the prompt to highlight after the reload
+    deleted: DeletedPrompts | None = None  # what an undo would restore
+    restored: DeletedPrompts | None = None  # the deletion this change undid
 
 
-def excerpt(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+#: A change to apply to a benchmark (already a private copy).
+Change = Callable[[Benchmark], ChangeResult]
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _listing(ids: list[str], most: int = 6) -> str:
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+class PromptTable(VirtualTable):
+    """The prompt list: enter opens the highlighted prompt's detail."""
+
+    BINDINGS = [Binding("enter", "select", "Detail")]
+
+
 class PromptsScreen(Screen):
     HELP_TITLE = "Prompts"
     CSS_PATH = "prompts.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#prompt-table"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-medium"), (140, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
+        Binding("enter", "open_detail", "Detail"),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
-        Binding("space", "mark", "Mark"),
-        Binding("plus", "tag_add", "Tag", key_display="+"),
-        Binding("minus", "tag_remove", "Untag", key_display="-"),
+        Binding("c", "duplicate", "Duplicate"),
         Binding("d,delete", "delete", "Delete"),
-        Binding("i", "import", "Import"),
-        Binding("f", "focus_tags", "Filter"),
-        Binding("escape", "clear_marks", "Unmark"),
+        Binding("u", "undo", "Undo"),
+        Binding("space", "mark", "Mark"),
+        Binding("m", "mark_all", "Mark all shown", show=False),
+        Binding("plus", "tag_add", "Tag", key_display="+"),
+        Binding("minus", "tag_remove", "Untag", key_display="-", show=False),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("f", "focus_tags", "Tags"),
+        Binding("i", "import", "Import", show=False),
+        Binding("escape", "escape", "Unmark / clear search", show=False),
     ]
 
     @dataclass
     class Saved(Message):
         """A change was written to prompts.jsonl."""
-        summary: str
+        result: ChangeResult
 
     @dataclass
     class SaveFailed(Message):
@@ -95,25 +108,42 @@ class PromptsScreen(Screen):
         change: Change
         description: str
 
+    @dataclass
+    class ResultsLoaded(Message):
+        """The latest result per prompt and model was read from the runs and scores."""
+        results: LatestResults
+        version: int
+
+    @dataclass
+    class ResultsFailed(Message):
+        error: BaseException
+        version: int
+
     def __init__(self) -> None:
         super().__init__()
         self.tag_filter: str | None = None
+        self.search_query = ""
         self.marked: set[str] = set()
+        self.results: LatestResults | None = None
+        self.undo_stack: list[DeletedPrompts] = []
         self._writing = False
         self._focus_id: str | None = None
         self._conflict = False
+        self._shown_models: tuple[str, ...] = ()
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenTabs("prompts")
         yield Static("loading the benchmark…", id="prompts-loading", classes="empty-state")
         with Horizontal(id="prompts-body"):
             with Vertical(id="tag-pane"):
-                yield Static("Tags", classes="title")
+                yield Static("Tags (f)", classes="title")
                 yield OptionList(id="tag-list")
             with Vertical(id="main-pane"):
+                yield Input(placeholder="search id, text and notes (/)", id="search", compact=True)
                 yield Static("", id="prompts-status", markup=False)
-                yield DataTable(id="prompt-table", cursor_type="row", zebra_stripes=True)
+                yield PromptTable(id="prompt-table")
                 with VerticalScroll(id="prompt-detail"):
                     yield Static("", id="detail-text")
         yield Footer()
@@ -121,28 +151,38 @@ class PromptsScreen(Screen):
     def on_mount(self) -> None:
         self.watch(self.app, "bench_version", self._refresh, init=True)
 
+    def on_screen_resume(self) -> None:
+        # runs and scoring happen on other screens: read the latest results again on return
+        if self.app.bench is not None:
+            self._start_results()
+
     # ------------------------------------------------------------ queries
     @property
     def bench(self) -> Benchmark | None:
         return self.app.bench
 
     def visible_prompts(self) -> list[Prompt]:
+        """The prompts the tag filter and the search leave, in file order."""
         bench = self.bench
         if bench is None:
             return []
-        if self.tag_filter == UNTAGGED:
-            return [p for p in bench.prompts if not p.tags]
-        return bench.prompts_with_tag(self.tag_filter)
+        untagged = self.tag_filter == UNTAGGED
+        return filter_prompts(bench.prompts, tag=None if untagged else self.tag_filter,
+                              untagged=untagged, query=self.search_query)
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#prompt-table", VirtualTable)
 
     def current_id(self) -> str | None:
-        table = self.query_one("#prompt-table", DataTable)
-        if table.row_count == 0:
+        return self.table.cursor_key
+
+    def _loaded_prompt(self, prompt_id: str | None) -> Prompt | None:
+        """The prompt of the loaded benchmark with this id (None while a reload catches up)."""
+        bench = self.bench
+        if bench is None or prompt_id is None:
             return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:  # cursor outside the table while it is being rebuilt
-            return None
-        return key.value
+        return next((p for p in bench.prompts if p.id == prompt_id), None)
 
     def targets(self) -> list[str]:
         """The marked prompts (in file order), or else the highlighted one."""
@@ -153,6 +193,16 @@ class PromptsScreen(Screen):
             return [p.id for p in bench.prompts if p.id in self.marked]
         current = self.current_id()
         return [current] if current else []
+
+    def _width_class(self) -> str:
+        for name in ("-wide", "-medium"):
+            if self.has_class(name):
+                return name
+        return "-narrow"
+
+    def _tags_pinned(self) -> bool:
+        """The tag pane stays open on wide screens; elsewhere ``f`` opens it for a choice."""
+        return self.has_class("-wide")
 
     # ------------------------------------------------------------ refresh
     def _refresh(self, _version: int = 0) -> None:
@@ -168,6 +218,7 @@ class PromptsScreen(Screen):
         self._fill_tags(bench)
         self._fill_table()
         self._focus_id = None
+        self._start_results()
 
     def _fill_tags(self, bench: Benchmark) -> None:
         counts = Counter(t for p in bench.prompts for t in p.tags)
@@ -190,52 +241,27 @@ class PromptsScreen(Screen):
     def _tag_label(name: str, count: int) -> Content:
         return Content.assemble(name, (f" {count}", "$text-muted"))
 
-    def _widths(self, prompts: list[Prompt]) -> dict[str, int]:
-        """Cell widths that fit the screen: id and tags capped, the text gets the rest.
-        A narrow screen drops the params column (the detail view shows them)."""
-        narrow = self.has_class("-narrow")
-        widths = {"id": 22 if narrow else 32, "tags": 12 if narrow else 26}
-        room = self.size.width - (18 if narrow else 26) - 1 - 2  # tag pane, its border, scrollbar
-        columns = 4 if narrow else 5
-        fixed = 1 + 2 * columns  # mark column, cell padding
-        fixed += max((len(excerpt(p.id, widths["id"])) for p in prompts), default=2)
-        fixed += max((len(excerpt(", ".join(p.tags), widths["tags"])) for p in prompts), default=4)
-        if not narrow:
-            widths["params"] = max((len(param_summary(p)) for p in prompts), default=6)
-            fixed += widths["params"]
-        widths["text"] = max(MIN_TEXT_WIDTH, room - fixed)
-        return widths
-
-    def _row(self, prompt: Prompt, widths: dict[str, int]) -> list[str]:
-        cells = [MARK if prompt.id in self.marked else "", excerpt(prompt.id, widths["id"]),
-                 excerpt(", ".join(prompt.tags), widths["tags"]),
-                 excerpt(prompt.text, widths["text"])]
-        if "params" in widths:
-            cells.append(param_summary(prompt))
-        return cells
-
     def _fill_table(self) -> None:
-        table = self.query_one("#prompt-table", DataTable)
-        keep = self._focus_id or self.current_id()
-        old_row = table.cursor_row
-        table.clear(columns=True)  # so column widths shrink again after a filter or resize
+        """Show the prompts the filters leave; the cursor stays on its prompt (or goes to the
+        one just saved)."""
         prompts = self.visible_prompts()
-        widths = self._widths(prompts)
-        rows = [self._row(prompt, widths) for prompt in prompts]
-        table.add_column(" ", key="mark", width=1)
-        names = [name for name in ("id", "tags", "text", "params") if name in widths]
-        for index, name in enumerate(names, start=1):
-            # explicit widths: measured from the cells, so a layout pass cannot squeeze them
-            width = max([len(name), *(len(row[index]) for row in rows)])
-            table.add_column(name, key=name, width=width)
-        for prompt, row in zip(prompts, rows):
-            table.add_row(*row, key=prompt.id)
-        if prompts:
-            ids = [p.id for p in prompts]
-            row = ids.index(keep) if keep in ids else min(max(old_row, 0), len(ids) - 1)
-            table.move_cursor(row=row)
-        self._show_detail()
+        columns = prompt_columns(prompts, self.results, self._width_class())
+        rows = [prompt_row(p, self.results, self.marked) for p in prompts]
+        empty = ""
+        if not prompts and self.bench is not None and self.bench.prompts:
+            empty = "no prompt matches: esc clears the search, f picks another tag"
+        self.table.show(columns, rows, keep=self._focus_id, empty_message=empty)
+        self._shown_models = self.results.models if self.results is not None else ()
+        self._highlighted()
         self._show_status()
+
+    def _update_rows(self, prompt_ids: set[str] | None = None) -> None:
+        """Redraw some rows (all shown, for None) after marks or results changed."""
+        bench = self.bench
+        if bench is None:
+            return
+        wanted = [p for p in bench.prompts if prompt_ids is None or p.id in prompt_ids]
+        self.table.update_rows([prompt_row(p, self.results, self.marked) for p in wanted])
 
     def _show_status(self) -> None:
         bench = self.bench
@@ -247,45 +273,93 @@ class PromptsScreen(Screen):
             status.update(f"{bench.prompts_path.name} changed on disk: not saved, ctrl+r reloads")
             return
         shown = len(self.visible_prompts())
-        where = {None: "", UNTAGGED: " without tags"}.get(self.tag_filter, f" tagged {self.tag_filter}")
-        text = f"{_plural(shown, 'prompt')}{where}"
+        text = _plural(shown, "prompt")
+        if self.tag_filter == UNTAGGED:
+            text += " without tags"
+        elif self.tag_filter is not None:
+            text += f" tagged {self.tag_filter}"
+        if self.search_query.strip():
+            text += f" matching {self.search_query.strip()!r}"
         if shown != len(bench.prompts):
             text += f" (of {len(bench.prompts)})"
         if self.marked:
-            text += f" · {len(self.marked)} marked (space marks, esc unmarks; actions apply to them)"
+            text += f" · {len(self.marked)} marked: actions apply to them (esc unmarks)"
+        elif self.undo_stack:
+            text += f" · u restores {_listing(self.undo_stack[-1].ids, 3)}"
+        if self.results is not None and not self.results.models:
+            text += " · no runs yet"
         status.update(text)
+
+    def _highlighted(self) -> None:
+        current = self.current_id()
+        if current is not None:
+            self.app.current_prompt_id = current
+        self._show_detail()
 
     def _show_detail(self) -> None:
         box = self.query_one("#detail-text", Static)
         bench = self.bench
-        current = self.current_id()
-        if bench is None or current is None:
-            box.update(Content.styled("No prompts here. Press a to add one, i to import a file.",
-                                      "$text-muted"))
+        prompt = self._loaded_prompt(self.current_id())
+        if bench is None or prompt is None:
+            hint = ("No prompts match. Esc clears the search." if bench is not None and bench.prompts
+                    else "No prompts here. Press a to add one, i to import a file.")
+            box.update(Content.styled(hint, "$text-muted"))
             return
-        prompt = bench.prompt(current)
         parts: list[str | tuple[str, str]] = [(prompt.id, "bold")]
         if prompt.tags:
             parts.append(("  " + "  ".join(f"#{t}" for t in prompt.tags), "$accent"))
         parts += ["\n", prompt.text, "\n"]
         if prompt.notes:
             parts += [("notes: ", "bold"), prompt.notes, "\n"]
-        shown = []
-        if prompt.seed is not None:
-            shown.append(f"seed {prompt.seed}")
-        if prompt.duration is not None:
-            shown.append(f"duration {prompt.duration:g} s")
-        if prompt.resolution:
-            shown.append(f"resolution {prompt.resolution}")
-        if prompt.aspect_ratio:
-            shown.append(f"aspect ratio {prompt.aspect_ratio}")
-        if prompt.fps is not None:
-            shown.append(f"fps {prompt.fps}")
         parts.append(("params: ", "bold"))
-        parts.append(", ".join(shown) if shown else ("defaults of each model", "$text-muted"))
+        parts.append(param_summary(prompt) or ("defaults of each model", "$text-muted"))
         if prompt.negative_prompt:
             parts += ["\n", ("negative: ", "bold"), prompt.negative_prompt]
+        parts += self._detail_results(prompt.id)
         box.update(Content.assemble(*parts))
+
+    def _detail_results(self, prompt_id: str) -> list[str | tuple[str, str]]:
+        if self.results is None:
+            return ["\n", ("latest: reading runs and scores…", "$text-muted")]
+        if not self.results.models:
+            return ["\n", ("latest: no runs yet", "$text-muted")]
+        parts: list[str | tuple[str, str]] = ["\n", ("latest:", "bold")]
+        for model, result in self.results.for_prompt(prompt_id):
+            parts += ["\n  ", (model, "bold"), " "]
+            parts += describe_result(result)
+        return parts
+
+    # ------------------------------------------------------------ latest results
+    def _start_results(self) -> None:
+        bench = self.bench
+        if bench is not None:
+            self._load_results(bench, self.app.bench_version)
+
+    @work(thread=True, exclusive=True, group="prompts-results", exit_on_error=False)
+    def _load_results(self, bench: Benchmark, version: int) -> None:
+        try:
+            results = latest_results(bench)
+        except (WorkbenchError, OSError) as error:
+            self.post_message(self.ResultsFailed(error, version))
+            return
+        self.post_message(self.ResultsLoaded(results, version))
+
+    @on(ResultsLoaded)
+    def _results_loaded(self, message: ResultsLoaded) -> None:
+        if message.version != self.app.bench_version or self.bench is None:
+            return  # a reload is under way; its own results follow
+        self.results = message.results
+        if message.results.models != self._shown_models:
+            self._fill_table()  # other columns
+        else:
+            self._update_rows()
+            self._show_detail()
+            self._show_status()
+
+    @on(ResultsFailed)
+    def _results_failed(self, message: ResultsFailed) -> None:
+        if message.version == self.app.bench_version:
+            self.app.show_error(message.error, title="latest results")
 
     # ------------------------------------------------------------ events
     @on(OptionList.OptionHighlighted, "#tag-list")
@@ -296,19 +370,35 @@ class PromptsScreen(Screen):
             self.tag_filter = wanted
             self._fill_table()
         if isinstance(event, OptionList.OptionSelected):
-            self.query_one("#prompt-table", DataTable).focus()
+            self.table.focus()
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        if event.widget.id == "tag-list":
+            self.remove_class("-show-tags")
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if event.value != self.search_query:
+            self.search_query = event.value
+            if self.bench is not None:
+                self._fill_table()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self) -> None:
+        self.table.focus()
 
     def on_resize(self) -> None:
+        # the caps on the id, tags and model columns depend on the width class
         if self.bench is not None:
-            self._fill_table()
+            self.call_after_refresh(self._fill_table)
 
-    @on(DataTable.RowHighlighted, "#prompt-table")
+    @on(VirtualTable.Highlighted, "#prompt-table")
     def _row_highlighted(self) -> None:
-        self._show_detail()
+        self._highlighted()
 
-    @on(DataTable.RowSelected, "#prompt-table")
+    @on(VirtualTable.Selected, "#prompt-table")
     def _row_selected(self) -> None:
-        self.action_edit()
+        self.action_open_detail()
 
     # ------------------------------------------------------------ actions
     def _ready(self) -> bool:
@@ -322,49 +412,104 @@ class PromptsScreen(Screen):
             return False
         return True
 
+    def _highlighted_prompt(self) -> Prompt | None:
+        prompt = self._loaded_prompt(self.current_id())
+        if prompt is None:
+            self.notify("no prompt highlighted", severity="warning")
+        return prompt
+
+    def action_open_detail(self) -> None:
+        prompt = self._highlighted_prompt()
+        if prompt is not None:
+            self.app.current_prompt_id = prompt.id
+            self.app.open_detail(prompt.id)
+
     def action_add(self) -> None:
         if self._ready():
             self.app.push_screen(PromptForm(), self._form_closed)
 
     def action_edit(self) -> None:
-        current = self.current_id()
-        if current is None:
-            self.notify("no prompt highlighted", severity="warning")
-            return
-        if self._ready():
-            self.app.push_screen(PromptForm(self.bench.prompt(current)), self._form_closed)
+        prompt = self._highlighted_prompt()
+        if prompt is not None and self._ready():
+            self.app.push_screen(PromptForm(prompt), self._form_closed)
+
+    def action_duplicate(self) -> None:
+        prompt = self._highlighted_prompt()
+        if prompt is not None and self._ready():
+            suggested = suggest_copy_id(self.bench, prompt.id)
+            self.app.push_screen(PromptForm(prompt, copy_id=suggested), self._form_closed)
 
     def _form_closed(self, prompt: Prompt | None) -> None:
         if prompt is None:
             return
         self._focus_id = prompt.id
-        if self.tag_filter is not None and prompt.id not in {p.id for p in self.visible_prompts()}:
-            self.tag_filter = None
+        self._reveal([prompt])
         self.notify(f"saved {prompt.id}")
         self.app.load_benchmark()
+
+    def _reveal(self, prompts: list[Prompt]) -> None:
+        """Clear the tag filter and search if they would hide all of ``prompts``."""
+        untagged = self.tag_filter == UNTAGGED
+        if filter_prompts(prompts, untagged=untagged, tag=None if untagged else self.tag_filter,
+                          query=self.search_query):
+            return
+        self.tag_filter = None
+        self.search_query = ""
+        self.query_one("#search", Input).value = ""
 
     def action_mark(self) -> None:
         current = self.current_id()
         if current is None:
             return
         self.marked ^= {current}
-        table = self.query_one("#prompt-table", DataTable)
-        table.update_cell(current, "mark", MARK if current in self.marked else "")
-        if table.cursor_row < table.row_count - 1:
-            table.move_cursor(row=table.cursor_row + 1)
+        self._update_rows({current})
+        self.table.action_cursor(1)
+        self._show_status()
+
+    def action_mark_all(self) -> None:
+        """Mark every prompt shown (after filter and search); if all are, unmark them."""
+        shown = {p.id for p in self.visible_prompts()}
+        if not shown:
+            return
+        if shown <= self.marked:
+            self.marked -= shown
+        else:
+            self.marked |= shown
+        self._update_rows(shown)
         self._show_status()
 
     def action_clear_marks(self) -> None:
         if not self.marked:
             return
-        table = self.query_one("#prompt-table", DataTable)
-        visible = {p.id for p in self.visible_prompts()}
-        for prompt_id in self.marked & visible:
-            table.update_cell(prompt_id, "mark", "")
-        self.marked.clear()
+        unmarked, self.marked = self.marked, set()
+        self._update_rows(unmarked)
         self._show_status()
 
+    def action_escape(self) -> None:
+        """Leave the search or tag list; else unmark; else clear the search."""
+        focused = self.focused
+        if focused is not None and focused.id in ("search", "tag-list"):
+            self.table.focus()
+        elif self.marked:
+            self.action_clear_marks()
+        elif self.search_query:
+            self.query_one("#search", Input).value = ""
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_show_all(self) -> None:
+        """Clear the search and the tag filter."""
+        self.tag_filter = None
+        self.search_query = ""
+        self.query_one("#search", Input).value = ""
+        if self.bench is not None:
+            self._fill_tags(self.bench)
+            self._fill_table()
+
     def action_focus_tags(self) -> None:
+        if not self._tags_pinned():
+            self.add_class("-show-tags")
         self.query_one("#tag-list", OptionList).focus()
 
     def _ask_tags(self, remove: bool) -> None:
@@ -375,7 +520,7 @@ class PromptsScreen(Screen):
         if not self._ready():
             return
         bench = self.bench
-        present = sorted({t for i in ids for t in bench.prompt(i).tags})
+        present = sorted({t for p in bench.prompts if p.id in ids for t in p.tags})
         form = TagForm(ids, remove=remove, known_tags=bench.tags(), present_tags=present)
 
         def chosen(tags: list[str] | None) -> None:
@@ -383,15 +528,16 @@ class PromptsScreen(Screen):
                 return
             kind = "removed" if remove else "added"
 
-            def change(target: Benchmark) -> str:
+            def change(target: Benchmark) -> ChangeResult:
                 changed = tag_prompts(target, ids, add=[] if remove else tags,
                                       remove=tags if remove else [])
                 if not changed:
-                    return "nothing to change"
-                return f"{kind} {', '.join(tags)} on {_plural(len(changed), 'prompt')}"
+                    return ChangeResult("nothing to change")
+                return ChangeResult(f"{kind} {', '.join(tags)} on {_plural(len(changed), 'prompt')}")
 
             where = "from" if remove else "to"
-            self.start_write(change, f"{kind[:-1]} tag {', '.join(tags)} {where} {', '.join(ids)}")
+            verb = "remove" if remove else "add"
+            self.start_write(change, f"{verb} tag {', '.join(tags)} {where} {_listing(ids)}")
 
         self.app.push_screen(form, chosen)
 
@@ -402,30 +548,40 @@ class PromptsScreen(Screen):
         self._ask_tags(remove=True)
 
     def action_delete(self) -> None:
+        """Delete the marked (or highlighted) prompts at once; ``u`` brings them back."""
         ids = self.targets()
         if not ids:
             self.notify("no prompt highlighted", severity="warning")
             return
         if not self._ready():
             return
-        listing = ", ".join(ids[:12]) + (f" and {len(ids) - 12} more" if len(ids) > 12 else "")
-        message = (f"{listing}\n\nThey are removed from prompts.jsonl. Videos, scores and ratings "
-                   "already recorded for them stay on disk.")
+        visible = [p.id for p in self.visible_prompts()]
+        after = [i for i in visible[visible.index(ids[-1]) + 1:] if i not in ids] if ids[-1] in visible else []
+        before = [i for i in visible if i not in ids]
+        focus = after[0] if after else (before[-1] if before else None)
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                return
+        def change(target: Benchmark) -> ChangeResult:
+            deleted = delete_prompts(target, ids)
+            return ChangeResult(f"deleted {_listing(deleted.ids)} (u undoes)", focus=focus,
+                                deleted=deleted)
 
-            def change(target: Benchmark) -> str:
-                removed = remove_prompts(target, ids)
-                return f"deleted {', '.join(p.id for p in removed)}"
+        self.start_write(change, f"delete {_listing(ids)}")
 
-            self.start_write(change, f"delete {', '.join(ids)}")
+    def action_undo(self) -> None:
+        """Put the last deleted prompts back where they were."""
+        if not self.undo_stack:
+            self.notify("nothing to undo: no prompt was deleted here", severity="warning")
+            return
+        if not self._ready():
+            return
+        deleted = self.undo_stack[-1]
 
-        self.app.push_screen(
-            ConfirmScreen(f"Delete {_plural(len(ids), 'prompt')}?", message, yes="Delete",
-                          no="Keep", danger=True),
-            answered)
+        def change(target: Benchmark) -> ChangeResult:
+            restored = restore_prompts(target, deleted)
+            return ChangeResult(f"restored {_listing([p.id for p in restored])}",
+                                focus=restored[0].id, restored=deleted)
+
+        self.start_write(change, f"restore {_listing(deleted.ids)}")
 
     def action_import(self) -> None:
         if self._ready():
@@ -435,6 +591,8 @@ class PromptsScreen(Screen):
         if report is not None and report.added:
             self._focus_id = report.added[0].id
             self.tag_filter = None
+            self.search_query = ""
+            self.query_one("#search", Input).value = ""
             if self.bench is not None and self._focus_id in {p.id for p in self.bench.prompts}:
                 self._refresh()  # the reload finished while the report was open
             self.notify(f"imported {_plural(len(report.added), 'prompt')}, "
@@ -442,15 +600,24 @@ class PromptsScreen(Screen):
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], None]]]:
         return [
+            ("Open prompt detail", "clips, scores and ratings of the highlighted prompt (enter)",
+             self.action_open_detail),
             ("Add prompt", "add a prompt with a form (a)", self.action_add),
             ("Edit prompt", "edit the highlighted prompt (e)", self.action_edit),
+            ("Duplicate prompt", "copy the highlighted prompt under a new id and edit it (c)",
+             self.action_duplicate),
+            ("Delete prompts", "delete the marked or highlighted prompts (d)", self.action_delete),
+            ("Undo delete", "put the last deleted prompts back where they were (u)", self.action_undo),
             ("Mark prompt", "mark or unmark the highlighted prompt (space)", self.action_mark),
+            ("Mark all shown prompts", "mark every prompt the filters show, or unmark them (m)",
+             self.action_mark_all),
             ("Unmark all prompts", "clear every mark (esc)", self.action_clear_marks),
             ("Add tag", "tag the marked or highlighted prompts (+)", self.action_tag_add),
             ("Remove tag", "untag the marked or highlighted prompts (-)", self.action_tag_remove),
-            ("Delete prompts", "delete the marked or highlighted prompts (d)", self.action_delete),
+            ("Search prompts", "find prompts by id, text or notes (/)", self.action_search),
+            ("Show all prompts", "clear the search and the tag filter", self.action_show_all),
+            ("Filter by tag", "choose a tag to show only its prompts (f)", self.action_focus_tags),
             ("Import prompts", "import a .txt or .csv file of prompts (i)", self.action_import),
-            ("Filter by tag", "move to the tag list (f)", self.action_focus_tags),
         ]
 
     # ------------------------------------------------------------ writing
@@ -465,16 +632,26 @@ class PromptsScreen(Screen):
                fresh: bool) -> None:
         try:
             target = Benchmark.load(root) if fresh or bench is None else working_copy(bench)
-            summary = change(target)
+            result = change(target)
         except (WorkbenchError, OSError) as error:
             self.post_message(self.SaveFailed(error, change, description))
             return
-        self.post_message(self.Saved(summary))
+        self.post_message(self.Saved(result))
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         self._writing = False
-        self.notify(message.summary)
+        result = message.result
+        if result.deleted is not None:
+            self.undo_stack.append(result.deleted)
+            self.marked -= set(result.deleted.ids)
+        if result.restored is not None and result.restored in self.undo_stack:
+            self.undo_stack.remove(result.restored)
+        if result.focus is not None:
+            self._focus_id = result.focus
+        if result.restored is not None:
+            self._reveal(result.restored.prompts)  # show what came back
+        self.notify(result.summary)
         self.app.load_benchmark()
 
     @on(SaveFailed)
