@@ -54,6 +54,13 @@ async def test_transient_errors_are_retried_honouring_retry_after(tmp_path):
                                   on_event=seen.append)
     assert summary.ok
     assert [e.message for e in seen if e.kind == ev.JOB_RETRYING] == ["attempt 2 of 5", "attempt 3 of 5"]
+    # the job's events say which attempt is starting and how long the job has taken so far
+    job_events = [e for e in seen if e.model == "m"]
+    assert [(e.kind, e.attempt) for e in job_events] == [
+        (ev.JOB_STARTED, 1), (ev.JOB_RETRYING, 2), (ev.JOB_RETRYING, 3), (ev.JOB_SUCCEEDED, None)]
+    assert job_events[0].elapsed_s is not None and job_events[0].elapsed_s < 0.1
+    assert job_events[-1].elapsed_s >= 0.23  # two Retry-After waits of 0.12 s
+    assert all(e.elapsed_s is None for e in seen if e.model is None)
     times = [call[3] for call in LOG.calls]
     assert len(times) == 3 and all(b - a >= 0.115 for a, b in zip(times, times[1:]))
     job = load_run(root, summary.run_id).job("m", "p00")
@@ -69,6 +76,7 @@ async def test_a_job_that_keeps_failing_transiently_fails_and_the_run_goes_on(tm
     assert len([c for c in LOG.calls if c[0] == "flaky"]) == 6  # 3 attempts x 2 jobs
     failure = summary.failures[0]
     assert failure.model == "flaky" and "gave up after 3 attempts" in failure.error and "429" in failure.error
+    assert load_run(root, summary.run_id).job("flaky", "p00").attempts == 3  # journaled with the failure
 
 
 async def test_permanent_errors_bugs_and_bad_files_fail_only_their_job(tmp_path):

@@ -51,6 +51,8 @@ class RunEvent:
     repeat: int | None = None
     message: str | None = None  # error text, skip reason, retry note
     progress: tuple[ModelProgress, ...] = ()
+    attempt: int | None = None  # job_started: 1; job_retrying: the attempt about to be made
+    elapsed_s: float | None = None  # job events: seconds since the job got its slots (None if it never did)
 
     def progress_of(self, model: str) -> ModelProgress | None:
         for item in self.progress:

@@ -154,6 +154,7 @@ class RunSession:
         self.status: dict[JobId, str] = {}
         self.errors: dict[JobId, str] = {}
         self.work_started: dict[JobId, float] = {}  # when a job got its slots
+        self.attempts: dict[JobId, int] = {}  # provider attempts (generate or submit) per job
         self.made: set[str] = set()  # cache keys committed by this session
         self.making: dict[str, asyncio.Future[bool]] = {}  # cache key -> being made by a job now
         self.progress: dict[str, dict[str, int]] = {
@@ -205,7 +206,8 @@ class RunSession:
         """Journal one job event (secrets scrubbed), durably."""
         await self.in_thread(self.journal.append, self.job_event(kind, job, **fields))
 
-    def emit(self, kind: str, job: PlannedJob | None = None, message: str | None = None) -> None:
+    def emit(self, kind: str, job: PlannedJob | None = None, message: str | None = None,
+             attempt: int | None = None) -> None:
         if self.on_event is None:
             return
         snapshot = tuple(
@@ -215,7 +217,8 @@ class RunSession:
         )
         event = RunEvent(kind=kind, run_id=self.run_id,
                          model=job.model if job else None, prompt_id=job.prompt_id if job else None,
-                         repeat=job.repeat if job else None, message=message, progress=snapshot)
+                         repeat=job.repeat if job else None, message=message, progress=snapshot,
+                         attempt=attempt, elapsed_s=self._latency(job) if job else None)
         try:
             self.on_event(event)
         except Exception as exc:  # noqa: BLE001 - a broken progress display must not stop a run
@@ -322,6 +325,8 @@ class RunSession:
         extra: dict[str, Any] = {"charged": charged} if charged is not None else {}
         if failure.uncertain:
             extra["uncertain"] = True
+        if job.id in self.attempts:
+            extra["attempts"] = self.attempts[job.id]
         await self.record("failed", job, error=error, phase=failure.phase,
                           resumable=failure.resumable, permanent=failure.permanent,
                           latency_s=self._latency(job), **extra)
@@ -357,7 +362,7 @@ class RunSession:
             provider = self.providers[job.model]
             self.work_started[job.id] = time.monotonic()
             counts["running"] += 1
-            self.emit(ev.JOB_STARTED, job)
+            self.emit(ev.JOB_STARTED, job, attempt=1)
             try:
                 if isinstance(provider, RemoteProvider):
                     return await self._remote(job, provider, adopt)
@@ -375,10 +380,11 @@ class RunSession:
 
         def count(attempt: int) -> None:
             nonlocal attempts
-            attempts = attempt
+            attempts = self.attempts[job.id] = attempt
             self.calls += 1
             if attempt > 1:
-                self.emit(ev.JOB_RETRYING, job, f"attempt {attempt} of {self.retry.max_attempts}")
+                self.emit(ev.JOB_RETRYING, job, f"attempt {attempt} of {self.retry.max_attempts}",
+                          attempt=attempt)
 
         temp = self.temp_path(job)
         committed = False
@@ -430,10 +436,11 @@ class RunSession:
 
             def count(attempt: int) -> None:
                 nonlocal attempts
-                attempts = attempt
+                attempts = self.attempts[job.id] = attempt
                 self.calls += 1
                 if attempt > 1:
-                    self.emit(ev.JOB_RETRYING, job, f"attempt {attempt} of {self.retry.max_attempts}")
+                    self.emit(ev.JOB_RETRYING, job, f"attempt {attempt} of {self.retry.max_attempts}",
+                              attempt=attempt)
 
             async def sending(_attempt: int) -> None:
                 # After the rate limiter, right before the request goes out: from here until

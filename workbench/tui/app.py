@@ -184,7 +184,7 @@ class WorkbenchApp(App[None]):
         self.push_screen(ConfirmScreen(
             "A run is in progress",
             f"{run.describe()} is still going. Quit anyway? The run stops now; what is done is kept, "
-            "and it resumes from its journal later (Runs screen, or `workbench run --resume`).",
+            "and it resumes from its journal later (Runs screen, or `workbench run BENCH` again).",
             yes="Stop and quit", no="Keep working", danger=True,
         ), answered)
 

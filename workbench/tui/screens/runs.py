@@ -1,9 +1,12 @@
-"""The Runs screen: past runs and their jobs, starting (or resuming) a run with live
-per-model progress, stopping it, and scoring what is not scored yet.
+"""The Runs screen: past runs and their jobs; plan, start, watch, stop and resume a run;
+score the clips it made.
 
 Everything here is presentation over the core: :func:`plan_run` and
 :func:`run_benchmark` (the engine), :func:`list_runs` / :func:`load_run`, and
 :func:`score_runs` -- the same calls ``workbench run`` and ``workbench score`` make.
+A run started here runs on the app's event loop (the engine does its blocking
+work in threads), so it goes on while the user works on other screens; the app
+asks before quitting through :class:`LiveRun` (``app.active_run``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.text import Text
@@ -23,7 +26,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
-    Button, Checkbox, DataTable, Footer, Header, Input, Label, ProgressBar, SelectionList, Static,
+    Button, Checkbox, DataTable, Footer, Header, Input, Label, Log, ProgressBar, SelectionList,
+    Static,
 )
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -32,10 +36,15 @@ from workbench.benchmark.folder import Benchmark
 from workbench.engine import RunEvent, RunPlan, RunSummary, plan_run, run_benchmark
 from workbench.engine import events as ev
 from workbench.engine.cost import check_estimate, format_money
-from workbench.engine.runs import JobRecord, RunInfo, RunRecord, list_runs, load_run
+from workbench.engine.plan import DONE, FAILED_BEFORE
+from workbench.engine.resumable import resumable_runs
+from workbench.engine.runs import RunInfo, RunRecord, list_runs, load_run
+from workbench.engine.session import SUBMIT_GRACE
 from workbench.errors import WorkbenchError
 from workbench.run_scoring import ScoringProgress, ScoringReport, score_runs
+from workbench.tui.widgets.job_table import OPEN_STATES, JobRow, JobTable, first_line, job_key
 from workbench.tui.widgets.model_progress import RunProgress
+from workbench.tui.widgets.screen_tabs import ScreenTabs
 
 # ---------------------------------------------------------------- plain helpers
 
@@ -45,20 +54,6 @@ def error_text(error: BaseException) -> str:
     if isinstance(error, WorkbenchError):
         return str(error) or type(error).__name__
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
-def short_time(iso: str | None) -> str:
-    """'2026-11-26T17:20:20.353Z' -> '2026-11-26 17:20'."""
-    if not iso:
-        return "-"
-    return iso.replace("T", " ")[:16]
-
-
-def first_line(text: str | None, limit: int = 90) -> str:
-    if not text:
-        return ""
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -109,12 +104,11 @@ class RunRequest:
     plan: RunPlan
 
 
+#: Theme variable of each run status's colour.
 STATUS_STYLE = {
-    "finished": "success", "succeeded": "success", "running": "accent", "interrupted": "warning",
-    "submitted": "accent", "skipped": "warning", "failed": "error", "pending": "text-muted",
+    "finished": "success", "running": "accent", "stopping": "accent", "interrupted": "warning",
+    "resumable": "warning", "failed": "error",
 }
-#: Failed jobs first, then the others in plan order.
-JOB_ORDER = {"failed": 0, "skipped": 1}
 
 
 def sync_table(table: DataTable, rows: list[tuple[str, list[object]]]) -> None:
@@ -167,10 +161,13 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
         choices: RunChoices
         error: str
 
-    def __init__(self, root: Path, bench: Benchmark) -> None:
+    def __init__(self, root: Path, bench: Benchmark, *, models: Sequence[str] | None = None,
+                 repeats: int | None = None) -> None:
         super().__init__()
         self.root = root
         self.defaults = bench
+        self.preset_models = set(models) if models else None  # a run to resume: its models
+        self.preset_repeats = repeats
         self.ready: RunRequest | None = None
         self.problem: str | None = "working out the plan…"
 
@@ -180,19 +177,23 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
             yield Label(f"New run of {self.defaults.config.name}", id="plan-title", classes="title")
             yield Label("Models (space toggles)", classes="muted")
             yield SelectionList[str](
-                *(Selection(Content(model), model, True) for model in self.defaults.config.models),
+                *(Selection(Content(model), model,
+                            self.preset_models is None or model in self.preset_models)
+                  for model in self.defaults.config.models),
                 id="plan-models", compact=True)
             with Horizontal(id="plan-options"):
                 yield Label("Repeats", classes="plan-label")
-                yield Input(str(run.repeats), type="integer", id="plan-repeats", compact=True)
+                yield Input(str(self.preset_repeats or run.repeats), type="integer", id="plan-repeats",
+                            compact=True)
                 yield Label("Concurrency", classes="plan-label")
                 yield Input(str(run.concurrency), type="integer", id="plan-concurrency", compact=True)
                 yield Label("Budget $", classes="plan-label")
                 yield Input("" if run.budget is None else f"{run.budget:g}", type="number",
                             placeholder="no limit", id="plan-budget", compact=True)
-                yield Checkbox("Resubmit jobs in doubt", False, id="plan-retry-uncertain", compact=True,
-                               tooltip="jobs whose earlier submit may have reached the provider: "
-                                       "check its dashboard first, or you may pay twice")
+            yield Checkbox("Resubmit jobs in doubt (their provider may have them already)", False,
+                           id="plan-retry-uncertain", compact=True,
+                           tooltip="jobs whose earlier submit may have reached the provider: "
+                                   "check its dashboard first, or you may pay twice")
             yield DataTable(id="plan-table", cursor_type="none", show_cursor=False)
             yield Static("", id="plan-note")
             with Horizontal(id="plan-buttons"):
@@ -206,6 +207,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
                            ("to make", "to_make"), ("est. cost", "cost")):
             table.add_column(label, key=key)
         self.query_one("#plan-start", Button).disabled = True
+        self.query_one("#plan-models").focus()
         self._replan()
 
     # ------------------------------------------------------------ the plan
@@ -346,24 +348,160 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
         self.dismiss(None)
 
 
+# ------------------------------------------------------------------ a run in progress
+
+#: Lines the log pane keeps.
+LOG_LINES = 2000
+
+
+def rows_from_plan(plan: RunPlan) -> dict[str, JobRow]:
+    """Every job of a planned run as it stands before it starts, in the order runs are read
+    back (model, prompt, repeat): done and failed jobs of a resumed run keep their result."""
+    prompt_order: dict[str, int] = {}
+    for job in plan.jobs:
+        prompt_order.setdefault(job.prompt_id, len(prompt_order))
+    model_order = {model: i for i, model in enumerate(plan.models)}
+    rows: dict[str, JobRow] = {}
+    for job in sorted(plan.jobs, key=lambda j: (model_order[j.model], prompt_order[j.prompt_id],
+                                                  j.repeat)):
+        before = plan.previous.get(job.id)
+        if plan.actions[job.id] in (DONE, FAILED_BEFORE) and before is not None:
+            row = JobRow.from_state(before)
+        else:
+            row = JobRow(job.model, job.prompt_id, job.repeat, "queued")
+        rows[row.key] = row
+    return rows
+
+
+def event_text(event: RunEvent) -> str | None:
+    """One log line for an engine event (None for events not worth a line)."""
+    job = f"{event.model}/{event.prompt_id} r{event.repeat}"
+    total = sum(p.total for p in event.progress)
+    done = sum(p.done for p in event.progress)
+    kind = event.kind
+    if kind == ev.RUN_STARTED:
+        return f"run {event.run_id} started: {total} jobs" + (f", {done} done before" if done else "")
+    if kind == ev.JOB_STARTED:
+        return f"{job} started"
+    if kind == ev.JOB_RETRYING:
+        return f"{job} retrying: {event.message}"
+    if kind == ev.JOB_SUBMITTED:
+        return f"{job} submitted to the provider"
+    if kind == ev.JOB_SUCCEEDED:
+        took = f" in {event.elapsed_s:.1f} s" if event.elapsed_s is not None else ""
+        return f"{job} done{took}"
+    if kind == ev.JOB_CACHED:
+        return f"{job} done (from the cache)"
+    if kind == ev.JOB_FAILED:
+        return f"{job} failed: {first_line(event.message, 300)}"
+    if kind == ev.JOB_SKIPPED:
+        return f"{job} skipped: {event.message}"
+    if kind == ev.RUN_FINISHED:
+        return f"run {event.run_id} ended: {done} of {total} jobs done"
+    if kind == ev.RUN_INTERRUPTED:
+        return f"run {event.run_id} stopped with {done} of {total} jobs done; it can be resumed"
+    return None
+
+
+class LiveRun:
+    """A run started from this screen: the engine's task and where each job stands.
+
+    It is also what the app asks before quitting (``app.active_run``):
+    :meth:`is_running`, :meth:`describe` and :meth:`stop`.
+    """
+
+    def __init__(self, request: RunRequest) -> None:
+        self.request = request
+        self.run_id: str | None = request.plan.resume_run_id
+        self.jobs = rows_from_plan(request.plan)
+        self.counts: dict[str, int] = {}  # jobs per state, kept up to date event by event
+        for row in self.jobs.values():
+            self.counts[row.state] = self.counts.get(row.state, 0) + 1
+        self.started = time.monotonic()
+        self.last: RunEvent | None = None  # the newest engine event
+        self.task: asyncio.Future[RunSummary] | None = None  # the engine, once started
+        self.stopping = False
+        self.ended = False  # set once the screen has handled how the run ended
+
+    def is_running(self) -> bool:
+        return not self.ended and (self.task is None or not self.task.done())
+
+    def jobs_left(self) -> int:
+        return sum(self.counts.get(state, 0) for state in OPEN_STATES)
+
+    def describe(self) -> str:
+        """e.g. ``run 20261126-184231-c164 (12 of 60 jobs left)``."""
+        name = f"run {self.run_id}" if self.run_id else "a new run"
+        return f"{name} ({self.jobs_left()} of {len(self.jobs)} jobs left)"
+
+    def stop(self) -> None:
+        """Ask the engine to stop; returns at once. The engine journals how far it got, so the
+        run resumes later with nothing made twice."""
+        if self.stopping or not self.is_running():
+            return
+        self.stopping = True
+        if self.task is not None:
+            self.task.cancel()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def apply(self, event: RunEvent) -> JobRow | None:
+        """Take in one engine event; the job row it changed, if any."""
+        self.last = event
+        self.run_id = event.run_id
+        if event.model is None or event.prompt_id is None or event.repeat is None:
+            return None
+        key = job_key(event.model, event.prompt_id, event.repeat)
+        row = self.jobs.get(key) or JobRow(event.model, event.prompt_id, event.repeat, "queued")
+        kind = event.kind
+        if kind == ev.JOB_STARTED:
+            row = replace(row, state="running", attempts=event.attempt or 1, elapsed_s=None,
+                          error=None, started=time.monotonic())
+        elif kind == ev.JOB_RETRYING:
+            row = replace(row, attempts=event.attempt or row.attempts + 1)
+        elif kind in (ev.JOB_SUCCEEDED, ev.JOB_CACHED):
+            row = replace(row, state="done", cached=kind == ev.JOB_CACHED, error=None,
+                          elapsed_s=event.elapsed_s, started=None)
+        elif kind == ev.JOB_FAILED:
+            row = replace(row, state="failed", error=event.message, elapsed_s=event.elapsed_s,
+                          started=None)
+        elif kind == ev.JOB_SKIPPED:
+            row = replace(row, state="skipped", error=f"skipped: {event.message}",
+                          elapsed_s=event.elapsed_s, started=None)
+        else:
+            return None
+        before = self.jobs.get(key)
+        if before is not None:
+            self.counts[before.state] -= 1
+        self.counts[row.state] = self.counts.get(row.state, 0) + 1
+        self.jobs[key] = row
+        return row
+
+
 # ------------------------------------------------------------------ the screen
 
 
 class RunsScreen(Screen):
-    """Past runs and their jobs; start, stop and score runs."""
+    """Past runs and their jobs; start, watch, stop and resume a run; score new clips."""
 
     CSS_PATH = "runs.tcss"
     HELP_TITLE = "Runs"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("n", "new_run", "New run"),
-        Binding("x", "stop_run", "Stop run"),
-        Binding("c", "score", "Score new clips"),
+        Binding("r", "resume_run", "Resume"),
+        Binding("x", "stop_run", "Stop"),
+        Binding("c", "score", "Score clips"),
+        Binding("f", "failed_only", "Failed only"),
+        Binding("l", "toggle_log", "Log"),
     ]
 
     # ------------------------------------------------------------ messages
     @dataclass
     class RunsListed(Message):
         runs: list[RunInfo]
+        resumable: set[str]
 
     @dataclass
     class JobsLoaded(Message):
@@ -375,18 +513,21 @@ class RunsScreen(Screen):
 
     @dataclass
     class RunProgressed(Message):
+        live: LiveRun
         event: RunEvent
 
     @dataclass
     class RunEnded(Message):
+        live: LiveRun
         summary: RunSummary
 
     @dataclass
     class RunStopped(Message):
-        run_id: str | None
+        live: LiveRun
 
     @dataclass
     class RunFailed(Message):
+        live: LiveRun
         error: str
 
     @dataclass
@@ -403,23 +544,25 @@ class RunsScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.runs: list[RunInfo] = []
+        self.runs: list[RunInfo] = []  # newest first
+        self.resumable: set[str] = set()
         self.shown_run: str | None = None  # whose jobs the jobs table shows
-        self.active_run: str | None = None  # the run this screen is running now
-        self.running = False
+        self.live_run: LiveRun | None = None  # the run started here (running or the last one)
         self.scoring = False
-        self.live: RunEvent | None = None  # the newest progress event of the active run
-        self.progress_events = 0  # progress messages handled (all runs of this screen)
+        self.progress_events = 0  # engine events handled (all runs of this screen)
         self.last_summary: RunSummary | None = None
         self.last_report: ScoringReport | None = None
-        self._run_started = 0.0
-        self._list_due = False
-        self._jobs_due = False
-        self._follow_active = False  # move the cursor to the run just started once it is listed
-        self._jobs: dict[str, JobRecord] = {}  # the jobs table's rows by key
+        self._jobs_live = False  # the jobs table follows the live run's events
+        self._follow_live = False  # put the cursor on the live run once it is listed
+        self._score_again = False  # a run ended while scoring: score once more afterwards
+
+    @property
+    def running(self) -> bool:
+        return self.live_run is not None and self.live_run.is_running()
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ScreenTabs("runs")
         with Vertical(id="runs-body"):
             yield Label("loading the benchmark…", id="runs-status")
             yield RunProgress(id="run-progress")
@@ -429,32 +572,46 @@ class RunsScreen(Screen):
                 yield Label("", id="scoring-note")
             yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
             yield Label("", id="jobs-title", classes="title")
-            yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
+            yield JobTable(id="jobs-table")
             yield Static("", id="job-detail")
+            yield Log(id="run-log", max_lines=LOG_LINES)
         yield Footer()
 
     def on_mount(self) -> None:
         runs = self.query_one("#runs-table", DataTable)
-        for label, key in (("run", "run"), ("status", "status"), ("created (UTC)", "created"),
-                           ("models", "models"), ("ok", "ok"), ("failed", "failed"),
-                           ("cached", "cached"), ("cost", "cost")):
-            runs.add_column(label, key=key)
-        jobs = self.query_one("#jobs-table", DataTable)
-        for label, key in (("model", "model"), ("prompt", "prompt"), ("rep", "repeat"),
-                           ("status", "status"), ("tries", "attempts"), ("latency", "latency"),
-                           ("error", "error")):
-            jobs.add_column(label, key=key)
+        # the run id is the UTC time it was created (20261126-172020-c164): no separate column
+        for label, key in (("run", "run"), ("status", "status"), ("done", "ok"), ("failed", "failed"),
+                           ("cached", "cached"), ("cost", "cost"), ("reps", "repeats"),
+                           ("models", "models")):
+            # a status's width is fixed: it changes in place and must not be cut or make rows jump
+            runs.add_column(label, key=key, width=len("interrupted") if key == "status" else None)
         self.query_one("#run-progress").display = False
         self.query_one("#scoring").display = False
+        self.query_one("#run-log").display = False
         self.set_interval(1.0, self._tick)
         self.watch(self.app, "bench_version", self._refresh, init=True)
 
+    async def on_unmount(self) -> None:
+        """The app is closing: stop a run still going and wait until its journal says so."""
+        live = self.live_run
+        if live is not None and live.task is not None and not live.task.done():
+            live.stop()
+            await asyncio.wait({live.task}, timeout=SUBMIT_GRACE + 10)
+        if live is not None and self.app.active_run is live:
+            self.app.active_run = None
+
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         return [
-            ("Start a run", "plan and start a run, or resume an interrupted one (n)", self.action_new_run),
-            ("Stop the run", "stop the run in progress; starting again resumes it (x)",
+            ("Start a run", "pick models and repeats, see the cost, start (n)", self.action_new_run),
+            ("Resume the highlighted run", "finish an interrupted run; nothing is made twice (r)",
+             self.action_resume_run),
+            ("Stop the run", "stop the run in progress; it can be resumed later (x)",
              self.action_stop_run),
             ("Score new clips", "score every clip that is not scored yet (c)", self.action_score),
+            ("Show failed jobs only", "hide the jobs that did not fail, or show all again (f)",
+             self.action_failed_only),
+            ("Show or hide the run log", "the events of the run started here (l)",
+             self.action_toggle_log),
         ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -473,11 +630,12 @@ class RunsScreen(Screen):
     def _list_runs(self) -> None:
         try:
             runs = list_runs(self.app.root)
+            resumable = resumable_runs(self.app.root, runs)
         except Exception as error:  # noqa: BLE001 - unreadable run folders become a notification
             self.post_message(self.ReadFailed(error_text(error)))
             return
         if not get_current_worker().is_cancelled:  # a newer listing is on its way
-            self.post_message(self.RunsListed(runs))
+            self.post_message(self.RunsListed(runs, resumable))
 
     @work(thread=True, exclusive=True, group="load-jobs", exit_on_error=False)
     def _load_jobs(self, run_id: str) -> None:
@@ -495,39 +653,56 @@ class RunsScreen(Screen):
 
     @on(RunsListed)
     def _runs_listed(self, message: RunsListed) -> None:
-        self.runs = list(reversed(message.runs))  # newest first
-        self._show_runs()
+        self.runs = list(reversed(message.runs))
+        self.resumable = message.resumable
         table = self.query_one("#runs-table", DataTable)
-        if self.shown_run is not None and self.shown_run not in {info.run_id for info in self.runs}:
-            self.shown_run = None  # its folder is gone
-            self.query_one("#jobs-table", DataTable).clear()
-            self.query_one("#jobs-title", Label).update("")
-            self._jobs = {}
-            self._show_job_detail(None)
         ids = [info.run_id for info in self.runs]
-        if self._follow_active and self.active_run in ids:
-            self._follow_active = False  # show the new run's jobs once; the user may move on
-            table.move_cursor(row=ids.index(self.active_run))
-            self._highlight(self.active_run)
-        elif self.runs and self.shown_run is None:
-            table.move_cursor(row=0)
-            self._highlight(self.runs[0].run_id)
-        elif self.shown_run is not None:
-            self._load_jobs(self.shown_run)
+        live = self.live_run
+        if self._jobs_live and live is not None:
+            target = live.run_id if live.run_id in ids else None
+            self._follow_live = self._follow_live and target is None
+        elif self._follow_live and live is not None and live.run_id in ids:
+            target, self._follow_live = live.run_id, False
+        elif self.shown_run in ids:
+            target = self.shown_run
+        else:
+            target = ids[0] if ids else None
+        # the rows change and the cursor moves without a highlight message per step;
+        # the one run to show is chosen here
+        with self.prevent(DataTable.RowHighlighted):
+            self._show_runs()
+            if target is not None:
+                table.move_cursor(row=ids.index(target))
+        if target is None and not self._jobs_live:
+            self.shown_run = None  # no runs (or its folder is gone)
+            self.query_one("#jobs-table", JobTable).forget()
+            self.query_one("#jobs-title", Label).update("")
+            self._show_job_detail()
+        elif target is not None and not (self._jobs_live and target == self.shown_run):
+            self._highlight(target)
+
+    def _status_of(self, info: RunInfo) -> str:
+        live = self.live_run
+        if live is not None and info.run_id == live.run_id and self.running:
+            return "stopping" if live.stopping else "running"
+        if info.status == "interrupted" and info.run_id in self.resumable:
+            return "resumable"
+        return info.status
 
     def _run_row(self, info: RunInfo) -> list[object]:
-        status, jobs = info.status, info.jobs
-        ok, failed, cached = jobs.get("succeeded", 0), jobs.get("failed", 0), jobs.get("cached", 0)
-        if info.run_id == self.active_run and self.live is not None and self.running:
-            status = "running"
-            ok = sum(p.succeeded for p in self.live.progress)
-            failed = sum(p.failed for p in self.live.progress)
-            cached = sum(p.cached for p in self.live.progress)
+        jobs = info.jobs
+        done, failed, cached = jobs.get("succeeded", 0), jobs.get("failed", 0), jobs.get("cached", 0)
         total = jobs.get("total")
+        live = self.live_run
+        if live is not None and info.run_id == live.run_id and self.running and live.last is not None:
+            done = sum(p.succeeded for p in live.last.progress)
+            failed = sum(p.failed for p in live.last.progress)
+            cached = sum(p.cached for p in live.last.progress)
+            total = sum(p.total for p in live.last.progress)
         return [
-            Text(info.run_id), self._styled(status), short_time(info.created),
-            Text(", ".join(info.models)), f"{ok}/{total}" if total else str(ok), failed, cached,
-            format_money(info.cost),
+            Text(info.run_id), self._styled(self._status_of(info)),
+            f"{done}/{total}" if total else str(done), failed, cached, format_money(info.cost),
+            info.repeats, Text(", ".join(info.models)),
         ]
 
     def _show_runs(self) -> None:
@@ -536,16 +711,15 @@ class RunsScreen(Screen):
         status = self.query_one("#runs-status", Label)
         if not self.runs:
             status.update("No runs yet: press n to start one.")
-        else:
-            unfinished = sum(1 for info in self.runs if info.status == "interrupted")
-            text = f"{len(self.runs)} run{'s' if len(self.runs) != 1 else ''}, newest first"
-            if unfinished and not self.running:
-                text += f" · {unfinished} interrupted: press n to resume"
-            status.update(text)
+            return
+        text = f"{len(self.runs)} run{'s' if len(self.runs) != 1 else ''}, newest first"
+        resumable = sum(1 for info in self.runs if self._status_of(info) == "resumable")
+        if resumable and not self.running:
+            text += f" · {resumable} resumable: highlight it and press r"
+        status.update(text)
 
     def _styled(self, status: str) -> Text:
-        variables = self.app.get_css_variables()
-        colour = variables.get(STATUS_STYLE.get(status, ""), "")
+        colour = self.app.get_css_variables().get(STATUS_STYLE.get(status, ""), "")
         return Text(status, style=colour)
 
     @on(DataTable.RowHighlighted, "#runs-table")
@@ -554,37 +728,65 @@ class RunsScreen(Screen):
             self._highlight(str(event.row_key.value))
 
     def _highlight(self, run_id: str) -> None:
+        """Show ``run_id``'s jobs: the live run's from its events, any other from its journal."""
         self.shown_run = run_id
+        live = self.live_run
+        if live is not None and live.run_id == run_id and self.running:
+            self._show_live_jobs()
+            return
+        self._jobs_live = False
         self.query_one("#jobs-title", Label).update(Content(f"Jobs of run {run_id}"))
         self._load_jobs(run_id)
+
+    def _show_live_jobs(self) -> None:
+        live = self.live_run
+        assert live is not None
+        self._jobs_live = True
+        self.query_one("#jobs-table", JobTable).show_jobs(live.jobs.values())
+        self._show_jobs_title()
+        self._show_job_detail()
+
+    def _show_jobs_title(self) -> None:
+        table = self.query_one("#jobs-table", JobTable)
+        live = self.live_run
+        if self._jobs_live and live is not None:
+            counts = live.counts  # kept per event: no count over every job per event
+        else:
+            counts = {}
+            for row in table.jobs.values():
+                counts[row.state] = counts.get(row.state, 0) + 1
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()) if n) or "none"
+        if self._jobs_live and live is not None:
+            name = f"run {live.run_id}" if live.run_id else "the new run"
+            head = f"Jobs of {name} ({'stopping' if live.stopping else 'running'})"
+        else:
+            head = f"Jobs of run {self.shown_run}"
+            info = next((i for i in self.runs if i.run_id == self.shown_run), None)
+            if info is not None:
+                head += f" ({self._status_of(info)})"
+        only = " · failed only (f shows all)" if table.failed_only else ""
+        self.query_one("#jobs-title", Label).update(Content(f"{head}: {parts}{only}"))
 
     @on(JobsLoaded)
     def _jobs_loaded(self, message: JobsLoaded) -> None:
         record = message.record
-        if record.run_id != self.shown_run:
+        if record.run_id != self.shown_run or self._jobs_live:
             return
-        ordered = sorted(enumerate(record.jobs),
-                         key=lambda item: (JOB_ORDER.get(item[1].status, 2), item[0]))
-        self._jobs = {self._job_key(job): job for job in record.jobs}
-        table = self.query_one("#jobs-table", DataTable)
-        sync_table(table, [(self._job_key(job), self._job_row(job)) for _, job in ordered])
-        if table.row_count:
-            self._show_job_detail(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        counts: dict[str, int] = {}
-        for job in record.jobs:
-            counts[job.status] = counts.get(job.status, 0) + 1
-        parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        torn = f" · {record.torn_lines} unreadable journal line(s)" if record.torn_lines else ""
-        self.query_one("#jobs-title", Label).update(
-            Content(f"Jobs of run {record.run_id} ({record.status}): {parts or 'none'}{torn}"))
+        table = self.query_one("#jobs-table", JobTable)
+        table.show_jobs(JobRow.from_record(job) for job in record.jobs)
+        self._show_jobs_title()
+        if record.torn_lines:
+            title = self.query_one("#jobs-title", Label)
+            title.update(Content(f"{title.content} · {record.torn_lines} unreadable journal line(s)"))
+        self._show_job_detail()
 
     @on(DataTable.RowHighlighted, "#jobs-table")
-    def _job_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_job_detail(event.row_key.value if event.row_key is not None else None)
+    def _job_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_job_detail()
 
-    def _show_job_detail(self, key: str | None) -> None:
+    def _show_job_detail(self) -> None:
         """The whole error of the highlighted job (the table shows its first line, cut)."""
-        job = self._jobs.get(key) if key else None
+        job = self.query_one("#jobs-table", JobTable).highlighted_job()
         detail = self.query_one("#job-detail", Static)
         if job is None or not job.error:
             detail.update("")
@@ -593,163 +795,253 @@ class RunsScreen(Screen):
         detail.update(Content(f"{job.model}/{job.prompt_id} r{job.repeat}: {job.error.strip()}"))
         detail.display = True
 
-    @staticmethod
-    def _job_key(job: JobRecord) -> str:
-        return f"{job.model}/{job.prompt_id}/{job.repeat}"
-
-    def _job_row(self, job: JobRecord) -> list[object]:
-        status = self._styled(job.status)
-        if job.cached and job.status == "succeeded":
-            status.append(" (cached)", style="dim")
-        latency = f"{job.latency_s:.2f} s" if job.latency_s is not None else "-"
-        return [Text(job.model), Text(job.prompt_id), job.repeat, status, job.attempts or "-",
-                latency, Text(first_line(job.error))]
-
     def _tick(self) -> None:
-        """Once a second while a run is going: re-read what changed on disk."""
-        if self.running and self.live is not None:
-            self._show_title(self.live)
-        if self._list_due:
-            self._list_due = False
-            self._list_runs()
-        elif self._jobs_due and self.shown_run is not None and self.shown_run == self.active_run:
-            self._jobs_due = False
-            self._load_jobs(self.shown_run)
+        """Once a second while a run goes: its clock, its running jobs' times, its row."""
+        if not self.running:
+            return
+        self._show_progress_title()
+        if self._jobs_live:
+            self.query_one("#jobs-table", JobTable).tick()
+        if self.runs:
+            self._show_runs()
 
-    # ------------------------------------------------------------ running
+    # ------------------------------------------------------------ starting
     def action_new_run(self) -> None:
+        self._open_plan()
+
+    def action_resume_run(self) -> None:
+        run_id = self.shown_run
+        info = next((i for i in self.runs if i.run_id == run_id), None)
+        if self.running:
+            self.notify(f"{self.live_run.describe()} is in progress; x stops it",
+                        title="a run is in progress", severity="warning")
+            return
+        if info is None:
+            self.notify("no run to resume: highlight an interrupted run", severity="warning")
+            return
+        status = self._status_of(info)
+        if status == "resumable":
+            self._open_plan(models=info.models, repeats=info.repeats)
+            return
+        if status == "interrupted":
+            why = (f"run {info.run_id} cannot be resumed: a newer interrupted run with the same "
+                   "models and repeats would be resumed instead, or its prompts or models changed. "
+                   "n starts a new run (clips already made come from the cache).")
+        elif status == "running":
+            why = f"run {info.run_id} is running (another workbench holds the benchmark's run lock)"
+        else:
+            why = (f"run {info.run_id} is {status}: there is nothing to resume. "
+                   "n starts a new run (clips already made come from the cache).")
+        self.notify(why, title="resume", severity="warning")
+
+    def _open_plan(self, models: Sequence[str] | None = None, repeats: int | None = None) -> None:
         bench = self.app.bench
         if bench is None:
             self.notify("the benchmark is still loading", severity="warning")
             return
         if self.running:
-            self.notify(f"run {self.active_run or ''} is in progress; x stops it",
+            self.notify(f"{self.live_run.describe()} is in progress; x stops it",
                         title="a run is in progress", severity="warning")
             return
-        self.app.push_screen(RunPlanDialog(self.app.root, bench), callback=self._plan_chosen)
+        self.app.push_screen(RunPlanDialog(self.app.root, bench, models=models, repeats=repeats),
+                             callback=self._plan_chosen)
 
     def _plan_chosen(self, request: RunRequest | None) -> None:
         if request is None or self.running:
             return
-        self.running = True
-        self.active_run = request.plan.resume_run_id
-        self.live = None
-        self._follow_active = True
-        self._run_started = time.monotonic()
+        live = self.live_run = LiveRun(request)
+        self.app.active_run = live
+        self._follow_live = True
+        self.shown_run = live.run_id
         progress = self.query_one("#run-progress", RunProgress)
         progress.reset()
         progress.display = True
-        progress.set_title("starting the run…")
+        log = self.query_one("#run-log", Log)
+        log.display = True
+        plan = request.plan
+        what = f"resuming run {plan.resume_run_id}" if plan.resume_run_id else "starting a new run"
+        self._log(f"{what}: {', '.join(plan.models)} x {plan.repeats} repeat(s), {plan.total_jobs} "
+                  f"jobs, {plan.to_generate} to make, estimated {format_money(plan.estimated_cost)}")
+        self._show_live_jobs()
+        self._show_progress_title()
         self.refresh_bindings()
-        self._run(request)
+        self._run(live)
 
     @work(exclusive=True, group="run", exit_on_error=False)
-    async def _run(self, request: RunRequest) -> None:
-        """The run on the app's event loop (the engine renders and writes in threads)."""
-        run_id: str | None = request.plan.resume_run_id
+    async def _run(self, live: LiveRun) -> None:
+        """Drive the engine on the app's event loop (it renders and writes in threads).
 
-        def on_event(event: RunEvent) -> None:
-            nonlocal run_id
-            run_id = event.run_id
-            self.post_message(self.RunProgressed(event))
-
-        choices = request.choices
+        The engine runs as its own task so that stopping it is one cancel, whoever asks
+        (x, the quit guard, or the screen closing), and it always journals how it stopped.
+        """
+        if live.stopping:
+            self.post_message(self.RunStopped(live))
+            return
+        choices = live.request.choices
+        live.task = asyncio.ensure_future(run_benchmark(
+            live.request.bench, models=list(choices.models), repeats=choices.repeats,
+            concurrency=choices.concurrency, budget=choices.budget,
+            on_event=lambda event: self.post_message(self.RunProgressed(live, event)),
+            retry_uncertain=choices.retry_uncertain))
+        # its outcome is read below, or (when the screen closes first) not at all: never "unretrieved"
+        live.task.add_done_callback(lambda task: task.cancelled() or task.exception())
         try:
-            summary = await run_benchmark(
-                request.bench, models=list(choices.models), repeats=choices.repeats,
-                concurrency=choices.concurrency, budget=choices.budget, on_event=on_event,
-                retry_uncertain=choices.retry_uncertain)
+            summary = await asyncio.shield(live.task)
         except asyncio.CancelledError:
-            self.post_message(self.RunStopped(run_id))
+            if live.task.cancelled():  # stopped (x or the quit guard): the journal says so
+                self.post_message(self.RunStopped(live))
+                return
+            live.stop()  # this worker is being cancelled (the screen closes): stop the engine too
             raise
         except Exception as error:  # noqa: BLE001 - budget, lock, config: a notification, not a traceback
-            self.post_message(self.RunFailed(error_text(error)))
+            self.post_message(self.RunFailed(live, error_text(error)))
             return
-        self.post_message(self.RunEnded(summary))
+        self.post_message(self.RunEnded(live, summary))
+
+    # ------------------------------------------------------------ watching
+    def _log(self, text: str) -> None:
+        seconds = self.live_run.elapsed() if self.live_run is not None else 0.0
+        self.query_one("#run-log", Log).write_line(f"{seconds:7.1f} s  {text}")
 
     @on(RunProgressed)
     def _run_progressed(self, message: RunProgressed) -> None:
-        event = message.event
+        live, event = message.live, message.event
+        if live is not self.live_run:
+            return
         self.progress_events += 1
-        first = self.active_run != event.run_id
-        self.active_run = event.run_id
-        self.live = event
+        first = live.run_id != event.run_id
+        if first and self.shown_run == live.run_id:
+            self.shown_run = event.run_id
+        row = live.apply(event)
         self.query_one("#run-progress", RunProgress).show(event.progress)
-        self._show_title(event)
+        text = event_text(event)
+        if text is not None:
+            self._log(text)
+        if row is not None and self._jobs_live:
+            table = self.query_one("#jobs-table", JobTable)
+            table.update_job(row)
+            if event.kind != ev.JOB_RETRYING:
+                self._show_jobs_title()
+            if table.highlighted_key() == row.key:
+                self._show_job_detail()
+        if row is not None or first or event.kind == ev.RUN_STARTED:
+            self._show_progress_title()
         if first or event.kind == ev.RUN_STARTED:
-            self._list_due = False
             self._list_runs()  # the new run's row appears now
-        elif self.runs:
-            self._show_runs()
-        if event.kind in (ev.JOB_SUCCEEDED, ev.JOB_CACHED, ev.JOB_FAILED, ev.JOB_SKIPPED):
-            self._jobs_due = True
 
-    def _show_title(self, event: RunEvent) -> None:
-        done = sum(p.done for p in event.progress)
-        total = sum(p.total for p in event.progress)
-        elapsed = time.monotonic() - self._run_started
+    def _show_progress_title(self) -> None:
+        live = self.live_run
+        if live is None:
+            return
+        total = len(live.jobs)
+        done = total - live.jobs_left()
+        name = f"Run {live.run_id}" if live.run_id else "Starting a run"
+        doing = "stopping…" if live.stopping else "x stops it"
         self.query_one("#run-progress", RunProgress).set_title(
-            f"Run {event.run_id} · {done}/{total} done · {elapsed:.0f} s · x stops it")
+            f"{name} · {done}/{total} done · {live.elapsed():.0f} s · {doing}")
 
-    def _run_over(self, title: str) -> None:
-        self.running = False
+    def _run_over(self, live: LiveRun, title: str) -> None:
+        live.ended = True
+        if self.app.active_run is live:
+            self.app.active_run = None
         self.refresh_bindings()
         self.query_one("#run-progress", RunProgress).set_title(title)
-        self._list_due = False
-        self._jobs_due = False
+        self._jobs_live = False
+        if live.run_id is not None and self.shown_run in (None, live.run_id):
+            self.shown_run = live.run_id
+            self._load_jobs(live.run_id)  # the journal's word on every job (same rows, in place)
         self._list_runs()
 
     @on(RunEnded)
     def _run_ended(self, message: RunEnded) -> None:
-        summary = message.summary
+        live, summary = message.live, message.summary
+        if live is not self.live_run:
+            return
         self.last_summary = summary
         line = summary.headline()
-        self._run_over(line[0].upper() + line[1:])
-        self.notify(line, title="run ended",
-                    severity="information" if summary.ok else "warning", timeout=8)
-        if summary.run_id:
-            self._select_run(summary.run_id)
+        self._log(line)
+        self._run_over(live, line[0].upper() + line[1:])
+        self.notify(line, title="run ended", severity="information" if summary.ok else "warning",
+                    timeout=8)
+        self._score_new_clips(summary)
+
+    def _score_new_clips(self, summary: RunSummary) -> None:
+        """After a run: score its clips so Results shows them, then reload the benchmark."""
+        bench = self.app.bench
+        if summary.run_id is None or summary.succeeded == 0 or bench is None or not bench.config.scorers:
+            self.app.load_benchmark()
+            return
+        if self.scoring:
+            self._score_again = True
+            return
+        self._log(f"scoring the clips of run {summary.run_id}")
+        self._start_scoring([summary.run_id])
 
     @on(RunStopped)
     def _run_stopped(self, message: RunStopped) -> None:
-        where = f"run {message.run_id}" if message.run_id else "the run"
-        self._run_over(f"Stopped {where}; press n to resume it")
-        self.notify(f"{where} stopped and saved; press n to resume it (nothing is made twice)",
+        live = message.live
+        if live is not self.live_run:
+            return
+        where = f"run {live.run_id}" if live.run_id else "the run"
+        self._log(f"{where} stopped; r resumes it")
+        self._run_over(live, f"Stopped {where}; highlight it and press r to resume")
+        self.notify(f"{where} stopped and saved; press r on it to resume (nothing is made twice)",
                     title="run stopped", severity="warning", timeout=8)
 
     @on(RunFailed)
     def _run_failed(self, message: RunFailed) -> None:
-        self._run_over("The run did not start" if self.live is None else "The run stopped with an error")
-        if self.live is None:
+        live = message.live
+        if live is not self.live_run:
+            return
+        started = live.last is not None
+        self._log(f"the run {'stopped with an error' if started else 'did not start'}: {message.error}")
+        self._run_over(live, "The run stopped with an error" if started else "The run did not start")
+        if not started:
             self.query_one("#run-progress").display = False
+            self._jobs_live = False
+            if self.runs:
+                self._highlight(self.shown_run or self.runs[0].run_id)
+            else:
+                self.query_one("#jobs-table", JobTable).forget()
+                self.query_one("#jobs-title", Label).update("")
         self.app.show_error(WorkbenchError(message.error), title="run")
 
-    def _select_run(self, run_id: str) -> None:
-        """Show ``run_id``'s jobs and put the cursor on it once the table has it."""
-        self.shown_run = run_id
-        table = self.query_one("#runs-table", DataTable)
-        keys = [key.value for key in table.rows]
-        if run_id in keys:
-            table.move_cursor(row=keys.index(run_id))
-
     def action_stop_run(self) -> None:
-        if not self.running:
+        live = self.live_run
+        if live is None or not self.running:
             self.notify("no run is in progress", severity="warning")
             return
-        self.workers.cancel_group(self, "run")
-        self.query_one("#run-progress", RunProgress).set_title("stopping the run…")
+        if live.stopping:
+            return
+        live.stop()
+        self._log("stopping: jobs in flight finish their step, then the run is saved")
+        self._show_progress_title()
+        if self.runs:
+            self._show_runs()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker that ended without its message (cancelled before it began, or a bug)."""
+        """A worker that ended without its message (a bug): say so, and never leave a run 'going'."""
         worker = event.worker
         if event.state == WorkerState.ERROR:
             self.app.show_error(WorkbenchError(error_text(worker.error)), title=worker.group)
-        if event.state not in (WorkerState.CANCELLED, WorkerState.ERROR, WorkerState.SUCCESS):
-            return
-        if worker.group == "run" and self.running and event.state != WorkerState.SUCCESS:
-            self._run_over("The run stopped")
-        if worker.group == "score" and self.scoring and event.state == WorkerState.ERROR:
-            self._scoring_over()
+            live = self.live_run
+            if worker.group == "run" and live is not None and not live.ended:
+                self._run_over(live, "The run stopped with an error")
+            if worker.group == "score" and self.scoring:
+                self._scoring_over()
+
+    # ------------------------------------------------------------ the jobs table and log
+    def action_failed_only(self) -> None:
+        table = self.query_one("#jobs-table", JobTable)
+        table.set_failed_only(not table.failed_only)
+        self._show_jobs_title()
+        self._show_job_detail()
+
+    def action_toggle_log(self) -> None:
+        log = self.query_one("#run-log", Log)
+        log.display = not log.display
+        if log.display and not log.line_count:
+            log.write_line("no run started here yet: the events of the next run appear here")
 
     # ------------------------------------------------------------ scoring
     def action_score(self) -> None:
@@ -762,17 +1054,21 @@ class RunsScreen(Screen):
         if not self.runs:
             self.notify("no runs yet: press n to start one", severity="warning")
             return
+        self._start_scoring(None)
+
+    def _start_scoring(self, runs: list[str] | None) -> None:
         self.scoring = True
         self.query_one("#scoring").display = True
         self.query_one("#scoring-bar", ProgressBar).update(total=None, progress=0)
         self.query_one("#scoring-note", Label).update("reading runs…")
-        self._score()
+        self._score(runs)
 
     @work(thread=True, exclusive=True, group="score", exit_on_error=False)
-    def _score(self) -> None:
+    def _score(self, runs: list[str] | None) -> None:
         try:
             bench = Benchmark.load(self.app.root)
-            report = score_runs(bench, on_progress=lambda p: self.post_message(self.ScoringAdvanced(p)))
+            report = score_runs(bench, runs,
+                                on_progress=lambda p: self.post_message(self.ScoringAdvanced(p)))
         except Exception as error:  # noqa: BLE001 - a notification, never a traceback
             self.post_message(self.ScoringFailed(error_text(error)))
             return
@@ -789,12 +1085,14 @@ class RunsScreen(Screen):
     def _scoring_over(self) -> None:
         self.scoring = False
         self.query_one("#scoring").display = False
+        if self._score_again:
+            self._score_again = False
+            self._start_scoring(None)
 
     @on(ScoringFinished)
     def _scoring_finished(self, message: ScoringFinished) -> None:
         report = message.report
         self.last_report = report
-        self._scoring_over()
         if report.scored == 0 and report.not_generated == 0:
             text = f"nothing new to score ({report.up_to_date} clips already scored)"
         else:
@@ -802,9 +1100,12 @@ class RunsScreen(Screen):
                     f"{report.not_generated} without a video, {report.errors} score errors)")
         if report.warnings:
             text += f"; {len(report.warnings)} warning(s): {first_line(report.warnings[0], 200)}"
+        if self.live_run is not None:
+            self._log(text)
         self.notify(text, title="scoring done",
                     severity="warning" if report.errors or report.warnings else "information")
-        self.app.load_benchmark()  # the Scores screen reads the new scores
+        self._scoring_over()
+        self.app.load_benchmark()  # Results and the other screens read the new scores
 
     @on(ScoringFailed)
     def _scoring_failed(self, message: ScoringFailed) -> None:
