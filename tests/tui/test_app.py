@@ -117,3 +117,18 @@ async def test_palette_offers_the_screen_s_own_commands(scored_bench):
         names = [name for name, _help, _callback in WorkbenchCommands(below)._commands()]
         assert "Go to Thresholds" in names
         assert any("Import" in name for name in names), names
+
+
+async def test_results_are_read_ahead_while_another_screen_is_shown(scored_bench):
+    app = WorkbenchApp(scored_bench, start="gate")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.prefetched_results is not None and app.prefetched_results[0] is app.bench
+        await pilot.press("3")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "ResultsScreen"
+        assert screen.grid is not None and screen.grid.n_rows == 3
+        assert app.prefetched_results is None  # used once
+        assert not [w for w in app.workers if w.group == "results-grid"]  # nothing read twice

@@ -106,6 +106,8 @@ class WorkbenchApp(App[None]):
         self.current_prompt_id: str | None = None
         #: set by the Runs screen while a run is going (see :class:`ActiveRun`); quitting asks first.
         self.active_run: ActiveRun | None = None
+        #: (benchmark, results grid) read ahead by the load worker; see take_prefetched_results().
+        self.prefetched_results: tuple[Benchmark, object] | None = None
         self.start_mode = start if start in self.MODES else "results"
 
     def on_mount(self) -> None:
@@ -124,6 +126,28 @@ class WorkbenchApp(App[None]):
             self.post_message(BenchmarkFailed(error))
             return
         self.post_message(BenchmarkLoaded(bench))
+        if self.current_mode != "results":
+            self._prefetch_results(bench)
+
+    def _prefetch_results(self, bench: Benchmark) -> None:
+        """Read the score table while the user is elsewhere, so opening Results only paints.
+        (Runs inside the load worker; a failure here is left for the Results screen to report.)"""
+        from workbench.results_grid import build_results_grid
+
+        try:
+            grid = build_results_grid(bench)
+        except WorkbenchError:
+            return
+        self.call_from_thread(self._keep_prefetched, bench, grid)
+
+    def _keep_prefetched(self, bench: Benchmark, grid: object) -> None:
+        if bench is self.bench:
+            self.prefetched_results = (bench, grid)
+
+    def take_prefetched_results(self, bench: Benchmark) -> object | None:
+        """The score grid read ahead for this very benchmark, once; None if there is none."""
+        found, self.prefetched_results = self.prefetched_results, None
+        return found[1] if found is not None and found[0] is bench else None
 
     @on(BenchmarkLoaded)
     def _loaded(self, message: BenchmarkLoaded) -> None:
@@ -194,4 +218,7 @@ class WorkbenchApp(App[None]):
 
 
 def run_app(root: Path, start: str = "results") -> None:
+    from workbench.tui.widgets.thumbnail import prepare_graphics
+
+    prepare_graphics()  # ask the terminal about Kitty/Sixel now: it cannot be asked once the app runs
     WorkbenchApp(root, start=start).run()

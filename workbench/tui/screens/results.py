@@ -126,6 +126,10 @@ class ResultsScreen(Screen):
 
     def _load(self, bench: Benchmark, version: int) -> None:
         self._requested = version
+        grid = self.app.take_prefetched_results(bench)
+        if grid is not None:  # the app read it ahead while another screen was shown
+            self.post_message(self.GridLoaded(grid, version))
+            return
         self._read_results(bench, version)
 
     def _show_empty(self, text: str) -> None:
