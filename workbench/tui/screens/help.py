@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from textual.markup import escape
 
 
 class HelpScreen(ModalScreen[None]):
@@ -34,16 +35,33 @@ class HelpScreen(ModalScreen[None]):
         sections = []
         if below is not None:
             sections.append((getattr(below, "HELP_TITLE", type(below).__name__), below.BINDINGS))
+            # the focused widget's own keys (a table's cursor keys, say), and its containers'
+            widget = below.focused
+            while widget is not None and widget is not below:
+                own = [b for b in getattr(widget, "BINDINGS", []) if isinstance(b, Binding) and b.description]
+                if own:
+                    sections.append((f"In the {type(widget).__name__}", own))
+                widget = widget.parent
         sections.append(("Everywhere", self.app.BINDINGS))
         for title, bindings in sections:
             lines.append(f"[b]{title}[/b]")
             for binding in bindings:
                 if isinstance(binding, Binding):
-                    key, description = binding.key, binding.description or binding.action
+                    keys, description = self._keys(binding), binding.description or binding.action
                 else:
                     key, _action, description = (tuple(binding) + ("",))[:3]
-                keys = ", ".join(k.replace("question_mark", "?") for k in key.split(","))
-                lines.append(f"  [b]{keys:<18}[/b] {description}")
+                    keys = ", ".join(k.replace("question_mark", "?") for k in key.split(","))
+                lines.append(f"  [b]{escape(keys):<18}[/b] {escape(description)}")
             lines.append("")
         lines.append("ctrl+p opens the command palette: every action by name.")
         return "\n".join(lines)
+
+    def _keys(self, binding: Binding) -> str:
+        """Every key of a binding as the footer shows keys (``←``, ``^s``, ``?``)."""
+        if binding.key_display:
+            return binding.key_display
+        shown = []
+        for key in binding.key.split(","):
+            single = Binding(key.strip(), binding.action, binding.description)
+            shown.append(self.app.get_key_display(single))
+        return ", ".join(shown)

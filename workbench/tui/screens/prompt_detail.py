@@ -599,7 +599,7 @@ class PromptDetailScreen(Screen[None]):
         if clip is None or not clip.can_be_judged:
             show_text(staged, Content.styled("nothing to rate here" if self.detail else "", "$text-muted"))
             return
-        target = Content.styled(f"rate {clip.model}" + (f" r{clip.repeat + 1}" if self.detail and
+        target = Content.styled(f"rate {clip.model}" + (f" (repeat {clip.repeat + 1})" if self.detail and
                                                         self.detail.repeats > 1 else "") + ": ", "bold")
         score = (Content.styled(f"{self.staged_score}/5", "bold $accent") if self.staged_score is not None
                  else Content.styled("1-5", "$text-muted"))
@@ -832,7 +832,7 @@ class PromptDetailScreen(Screen[None]):
             parts.append("pass" if job.passed else "fail")
         if job.comment:
             parts.append(f"“{job.comment}”")
-        return text + Content(f"{clip.model} · {clip.view.prompt_id} r{clip.repeat + 1}: {', '.join(parts)}"
+        return text + Content(f"{clip.model} · {clip.view.prompt_id} (repeat {clip.repeat + 1}): {', '.join(parts)}"
                               " → ratings.jsonl")
 
     @on(JudgmentFailed)
