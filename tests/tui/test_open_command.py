@@ -40,3 +40,16 @@ def test_open_a_folder_without_a_benchmark_says_so(tmp_path, opened, capsys):
     assert main(["open", str(tmp_path)]) == 2
     assert f"{tmp_path}: no benchmark.toml here" in capsys.readouterr().err
     assert opened == []
+
+
+def test_every_command_is_found_where_it_is_registered():
+    """The CLI imports only the module of the command given; this keeps that map true."""
+    from workbench.cli.main import COMMAND_MODULES, MODULE_OF_COMMAND, build_parser
+
+    full = build_parser()
+    commands = next(a for a in full._actions if a.dest == "command").choices
+    assert set(commands) == set(MODULE_OF_COMMAND)
+    assert set(MODULE_OF_COMMAND.values()) == set(COMMAND_MODULES)
+    for command, module in MODULE_OF_COMMAND.items():
+        only = build_parser((module,))
+        assert command in next(a for a in only._actions if a.dest == "command").choices

@@ -8,13 +8,15 @@ handlers here change state. Screens read ``app.bench`` and watch
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 
 from workbench.errors import WorkbenchError
 from workbench.tui.commands import WorkbenchCommands
@@ -59,6 +61,35 @@ SCREENS = {
     "thresholds": ("5", "Thresholds"),
     "gate": ("6", "Gate"),
 }
+
+
+#: the module of each mode's screen, imported ahead by the first load.
+START_MODULES = {
+    "prompts": "workbench.tui.screens.prompts",
+    "runs": "workbench.tui.screens.runs",
+    "results": "workbench.tui.screens.results",
+    "thresholds": "workbench.tui.screens.thresholds",
+    "gate": "workbench.tui.screens.gate",
+}
+
+
+class StartingScreen(Screen[None]):
+    """What shows for the moment between starting and the benchmark being read."""
+
+    def __init__(self, mode: str, root: Path) -> None:
+        super().__init__()
+        self.mode = mode
+        self.root = root
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Footer, Header, Static
+
+        from workbench.tui.widgets.screen_tabs import ScreenTabs
+
+        yield Header()
+        yield ScreenTabs(self.mode)
+        yield Static(f"reading {self.root}…", classes="empty-state", markup=False)
+        yield Footer()
 
 
 class ActiveRun(Protocol):
@@ -111,15 +142,31 @@ class WorkbenchApp(App[None]):
         self.start_mode = start if start in self.MODES else "results"
 
     def on_mount(self) -> None:
+        # First paint: a light screen (header, tabs, "loading"), while a worker reads the
+        # benchmark and imports the first screen's modules (numpy, polars, the core); the
+        # screen itself opens when the benchmark is in.
         self.sub_title = str(self.root)
-        self.switch_mode(self.start_mode)
+        self._started = False
+        self._painted = threading.Event()
+        self.push_screen(StartingScreen(self.start_mode, self.root))
+        self.call_after_refresh(self._painted.set)
         self.load_benchmark()
+
+    def _open_start_screen(self) -> None:
+        if not self._started:
+            self._started = True
+            self.switch_mode(self.start_mode)
 
     # ------------------------------------------------------------ loading
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_benchmark(self) -> None:
+        import importlib
+
         from workbench.benchmark.folder import Benchmark
 
+        if not self._started:  # warm the first screen's imports here, off the UI thread,
+            self._painted.wait(timeout=1.0)  # once the first frame is out (they would slow it)
+            importlib.import_module(START_MODULES[self.start_mode])
         try:
             bench = Benchmark.load(self.root)
         except WorkbenchError as error:
@@ -151,6 +198,7 @@ class WorkbenchApp(App[None]):
 
     @on(BenchmarkLoaded)
     def _loaded(self, message: BenchmarkLoaded) -> None:
+        self._open_start_screen()
         self.bench = message.bench
         self.load_error = None
         self.sub_title = f"{message.bench.config.name}  ({self.root})"
@@ -161,6 +209,7 @@ class WorkbenchApp(App[None]):
         from workbench.tui.screens.problems import ProblemsScreen
 
         self.load_error = message.error
+        self._open_start_screen()
         self.push_screen(ProblemsScreen(message.error))
 
     # ------------------------------------------------------------ actions
