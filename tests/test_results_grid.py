@@ -266,3 +266,25 @@ def test_big_benchmark_reads_like_any_other(tmp_path):
     assert table.height == 400 * 4 and table.filter(pl.col("error").is_not_null()).height == len(failed) * 4
     grid = build_results_grid(bench)
     assert all(grid.failing[grid.row_of(j.prompt_id)] for j in failed)  # no video fails the prompt
+
+
+def test_a_threshold_on_a_scorer_no_longer_enabled_still_judges_and_is_shown(repeated, tmp_path):
+    """Scores of a scorer taken out of `scorers` but still under a threshold decide verdicts in
+    the core; the grid must judge by them too (not call every prompt a failure) and show them."""
+    import shutil
+
+    import tomlkit
+
+    root = tmp_path / "bench"
+    shutil.copytree(repeated, root)
+    config = tomlkit.parse((root / "benchmark.toml").read_text())
+    config["scorers"].remove("sharpness")
+    (root / "benchmark.toml").write_text(tomlkit.dumps(config))
+    bench = Benchmark.load(root)
+    assert "sharpness" not in bench.config.scorers and "sharpness" in bench.config.thresholds
+    grid = build_results_grid(bench)
+    report = ThresholdEvaluator(load_table(bench), bench.prompt_tags(), dict(bench.config.thresholds),
+                                models=list(grid.models)).evaluate()
+    assert np.array_equal(report.passed, grid.model_passed)
+    assert 0 < grid.model_passed.sum() < grid.model_passed.size
+    assert grid.column_index("sharpness", grid.models[0]) is not None

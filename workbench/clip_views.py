@@ -275,14 +275,18 @@ def scorer_notes(bench: Benchmark, scorers: Sequence[str], warnings: list[str]) 
     return notes
 
 
-def _columns(bench: Benchmark, table: pl.DataFrame) -> list[str]:
-    """The enabled scorers, then the human ones that have values."""
+def shown_scorers(bench: Benchmark, table: pl.DataFrame) -> list[str]:
+    """The enabled scorers, any other scorer a threshold judges (its scores decide verdicts, so
+    they are shown), then the human ones that have values: the columns a browser shows."""
     present = set(table.get_column("scorer").unique().to_list()) if table.height else set()
     humans = [n for n in HUMAN_SCORER_NAMES if n in present]
-    return scorer_order(bench, [*bench.config.scorers, *humans])
+    judged = [n for n in bench.config.thresholds
+              if n in present and n not in bench.config.scorers and n not in humans]
+    return scorer_order(bench, [*bench.config.scorers, *judged, *humans])
 
 
-def _model_order(bench: Benchmark, found: set[str]) -> list[str]:
+def model_order(bench: Benchmark, found: set[str]) -> list[str]:
+    """The models found, in benchmark.toml's order, then any no longer configured, by name."""
     configured = [m for m in bench.config.models if m in found]
     return configured + sorted(found - set(configured))
 
@@ -361,7 +365,7 @@ def load_board(bench: Benchmark) -> ScoreBoard:
     """Scores, verdicts, clips and scorer notes of every prompt x model that was run or scored."""
     warnings: list[str] = []
     table = load_table(bench, warnings=warnings)
-    columns = _columns(bench, table)
+    columns = shown_scorers(bench, table)
     notes = scorer_notes(bench, columns, warnings)
     prompts = {p.id: p for p in bench.prompts}
     thresholds = dict(bench.config.thresholds)
@@ -370,7 +374,7 @@ def load_board(bench: Benchmark) -> ScoreBoard:
     scored_runs = _scored_runs(table)
     clip_scores = _clip_scores(table, columns)
     keys = set(records) | set(scored_runs)
-    models = _model_order(bench, {k[0] for k in keys})
+    models = model_order(bench, {k[0] for k in keys})
     runs = _Runs(bench)
     clips: dict[tuple[str, str], list[ClipView]] = {}
     for key in sorted(keys, key=lambda k: k[2]):

@@ -52,3 +52,22 @@ class FileConflict(WorkbenchError):
 
 class NotFound(WorkbenchError):
     """A named thing (benchmark, prompt, model, run) does not exist."""
+
+
+class CannotAccess(WorkbenchError):
+    """The system refused a file operation (missing, a folder, no permission, disk full)."""
+
+    def __init__(self, error: OSError):
+        self.error = error
+        where = error.filename or "a file"
+        super().__init__(f"{where}: {error.strerror or error}")
+
+
+def user_message(error: BaseException) -> str:
+    """What to tell the user about ``error``: its own words for a WorkbenchError, the file and
+    the system's reason for an OSError, and the kind of error otherwise (never a traceback)."""
+    if isinstance(error, WorkbenchError):
+        return str(error) or type(error).__name__
+    if isinstance(error, OSError):
+        return str(CannotAccess(error))
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

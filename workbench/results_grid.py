@@ -28,11 +28,10 @@ import numpy as np
 import polars as pl
 
 from workbench.benchmark.config import Threshold
-from workbench.clip_views import ScorerNote, scorer_notes
+from workbench.clip_views import ScorerNote, model_order, scorer_notes, shown_scorers
 from workbench.decide.score_matrix import ScoreCube
 from workbench.decide.thresholds import ThresholdEvaluator
-from workbench.judgments.human_scores import HUMAN_SCORER_NAMES
-from workbench.tables.score_table import load_table, run_ids, scorer_order
+from workbench.tables.score_table import load_table, run_ids
 from workbench.tables.table_output import FAIL_MARK, PASS_MARK, format_value
 
 if TYPE_CHECKING:
@@ -324,18 +323,6 @@ def _order_with_missing_last(values: np.ndarray, descending: bool) -> np.ndarray
 # ----------------------------------------------------------------------------- building
 
 
-def _scorer_groups(bench: Benchmark, table: pl.DataFrame) -> list[str]:
-    """The enabled scorers, then the human ones that have values (as the score browser shows them)."""
-    present = set(table.get_column("scorer").unique().to_list()) if table.height else set()
-    humans = [n for n in HUMAN_SCORER_NAMES if n in present]
-    return scorer_order(bench, [*bench.config.scorers, *humans])
-
-
-def _model_order(bench: Benchmark, found: set[str]) -> list[str]:
-    configured = [m for m in bench.config.models if m in found]
-    return configured + sorted(found - set(configured))
-
-
 def _index(name: str, keys: Sequence[str]) -> pl.Expr:
     return pl.col(name).replace_strict({k: i for i, k in enumerate(keys)}, default=-1,
                                        return_dtype=pl.Int64)
@@ -349,8 +336,8 @@ def build_results_grid(bench: Benchmark, table: pl.DataFrame | None = None) -> R
     prompts = bench.prompts
     prompt_ids = [p.id for p in prompts]
     n_rows = len(prompt_ids)
-    scorers = _scorer_groups(bench, table)
-    models = _model_order(bench, set(table.get_column("model").unique().to_list()) if table.height else set())
+    scorers = shown_scorers(bench, table)
+    models = model_order(bench, set(table.get_column("model").unique().to_list()) if table.height else set())
     thresholds = dict(bench.config.thresholds)
     n_m, n_s = len(models), len(scorers)
 

@@ -325,3 +325,31 @@ async def test_small_terminal_scrolls_and_shows_three_frames(scored_bench):
         await pilot.press("v", "left", "1", "f")
         await settle(app, pilot)
         assert ratings(scored_bench)[1]["score"] == 1
+
+
+async def test_a_judgment_still_being_written_when_the_screen_closes_reaches_the_other_screens(
+        scored_bench, monkeypatch):
+    import threading
+
+    import workbench.judgments.ratings as ratings_module
+
+    release = threading.Event()
+    write = ratings_module.append_jsonl
+
+    def slow_disk(path, record):
+        release.wait(timeout=10)
+        write(path, record)
+
+    monkeypatch.setattr(ratings_module, "append_jsonl", slow_disk)
+    app = WorkbenchApp(scored_bench)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_detail(app, pilot, "hands-1")
+        version = app.bench_version
+        await pilot.press("4", "y", "escape")  # rated, and gone before the file is written
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptDetailScreen) and app.bench_version == version
+        release.set()
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert [r["score"] for r in ratings(scored_bench)] == [4]
+        assert app.bench_version > version  # the app reloaded: Results and the gate see the rating

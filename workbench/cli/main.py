@@ -19,7 +19,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from workbench import __version__
-from workbench.errors import InvalidInput, WorkbenchError
+from workbench.errors import CannotAccess, InvalidInput, WorkbenchError
 
 COMMAND_MODULES = (
     "workbench.cli.benchmark_commands",
@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except WorkbenchError as error:
         report_error(error)
+        return 2
+    except OSError as error:  # a file the system would not let us read or write
+        report_error(CannotAccess(error))
         return 2
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

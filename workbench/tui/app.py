@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from workbench.errors import WorkbenchError
+from workbench.errors import CannotAccess, WorkbenchError, user_message
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import BenchmarkFailed, BenchmarkLoaded
 
@@ -147,6 +147,7 @@ class WorkbenchApp(App[None]):
         # screen itself opens when the benchmark is in.
         self.sub_title = str(self.root)
         self._started = False
+        self._load_token = 0
         self._painted = threading.Event()
         self.push_screen(StartingScreen(self.start_mode, self.root))
         self.call_after_refresh(self._painted.set)
@@ -158,8 +159,13 @@ class WorkbenchApp(App[None]):
             self.switch_mode(self.start_mode)
 
     # ------------------------------------------------------------ loading
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_benchmark(self) -> None:
+        """(Re)read the benchmark in a worker; only the newest request's answer is applied."""
+        self._load_token += 1
+        self._load(self._load_token)
+
+    @work(thread=True, group="load", exit_on_error=False)
+    def _load(self, token: int) -> None:
         import importlib
 
         from workbench.benchmark.folder import Benchmark
@@ -170,9 +176,12 @@ class WorkbenchApp(App[None]):
         try:
             bench = Benchmark.load(self.root)
         except WorkbenchError as error:
-            self.post_message(BenchmarkFailed(error))
+            self.post_message(BenchmarkFailed(error, token))
             return
-        self.post_message(BenchmarkLoaded(bench))
+        except OSError as error:  # a file the system will not let us read
+            self.post_message(BenchmarkFailed(CannotAccess(error), token))
+            return
+        self.post_message(BenchmarkLoaded(bench, token))
         if self.current_mode != "results":
             self._prefetch_results(bench)
 
@@ -183,7 +192,7 @@ class WorkbenchApp(App[None]):
 
         try:
             grid = build_results_grid(bench)
-        except WorkbenchError:
+        except (WorkbenchError, OSError):
             return
         self.call_from_thread(self._keep_prefetched, bench, grid)
 
@@ -198,6 +207,8 @@ class WorkbenchApp(App[None]):
 
     @on(BenchmarkLoaded)
     def _loaded(self, message: BenchmarkLoaded) -> None:
+        if message.token != self._load_token:
+            return  # an older read finished after a newer one was asked for
         self._open_start_screen()
         self.bench = message.bench
         self.load_error = None
@@ -208,6 +219,8 @@ class WorkbenchApp(App[None]):
     def _failed(self, message: BenchmarkFailed) -> None:
         from workbench.tui.screens.problems import ProblemsScreen
 
+        if message.token != self._load_token:
+            return
         self.load_error = message.error
         self._open_start_screen()
         self.push_screen(ProblemsScreen(message.error))
@@ -263,7 +276,7 @@ class WorkbenchApp(App[None]):
 
     def show_error(self, error: BaseException, title: str = "error") -> None:
         """A readable notification for a worker's failure; never a traceback for a user's mistake."""
-        self.notify(str(error), title=title, severity="error", timeout=10)
+        self.notify(user_message(error), title=title, severity="error", timeout=10)
 
 
 def run_app(root: Path, start: str = "results") -> None:

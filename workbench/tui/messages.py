@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 @dataclass
 class BenchmarkLoaded(Message):
     bench: Benchmark
+    token: int = 0  #: which load request this answers
 
 
 @dataclass
 class BenchmarkFailed(Message):
     error: WorkbenchError
+    token: int = 0

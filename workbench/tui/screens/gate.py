@@ -204,7 +204,7 @@ class GateScreen(Screen):
         try:
             inputs = gather_gate_inputs(bench, candidate=candidate, incumbent=incumbent)
             result = evaluate_inputs(inputs)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.EvaluationFailed(token, error))
             return
         self.post_message(self.Evaluated(token, inputs, result))
@@ -219,7 +219,7 @@ class GateScreen(Screen):
         try:
             recorded = record_decision(inputs, result, note=request.note,
                                        override=request.override, decider=request.decider)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.RecordFailed(error))
             return
         self.post_message(self.Recorded(recorded))

@@ -288,7 +288,7 @@ class PromptDetailScreen(Screen[None]):
     def on_mount(self) -> None:
         try:
             self.rater = default_rater()
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.rater = None
             self._set_status(f"{error}; press w to give your name", seconds=None)
         self.watch(self.app, "bench_version", self._refresh, init=True)
@@ -348,7 +348,7 @@ class PromptDetailScreen(Screen[None]):
         try:
             board = load_board(bench)
             judgments = load_judgments(bench.ratings_path)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.SourceFailed(generation, error))
             return
         except OSError as error:
@@ -398,7 +398,7 @@ class PromptDetailScreen(Screen[None]):
         try:
             detail = prompt_detail(source.board, source.prompts, prompt_id, source.generations,
                                    judgments, source.rater)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.DetailFailed(generation, prompt_id, error))
             return
         except OSError as error:
@@ -461,7 +461,7 @@ class PromptDetailScreen(Screen[None]):
                 return
             try:
                 paths = make_thumbnails(video, count)
-            except WorkbenchError as error:
+            except (WorkbenchError, OSError) as error:
                 self.post_message(self.ThumbnailsFailed(video, error))
                 continue
             self.post_message(self.ThumbnailsMade(video, paths))
@@ -776,22 +776,28 @@ class PromptDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="detail-save", exit_on_error=False)
     def _save_judgments(self) -> None:
-        """Append queued judgments one by one, in the order they were made."""
+        """Append queued judgments one by one, in the order they were made. If the screen was
+        closed meanwhile, its messages would go nowhere: the app is told instead."""
+        app = self.app  # (a closed screen no longer leads to its app)
+        saved = 0
         while True:
             with self._save_lock:
                 if not self._pending:
                     self._saving = False
-                    return
+                    break
                 job = self._pending.popleft()
             try:
                 record = self._append(job)
-            except WorkbenchError as error:
-                self.post_message(self.JudgmentFailed(job, error))
-            except OSError as error:
-                self.post_message(self.JudgmentFailed(job, WorkbenchError(
-                    f"{job.bench.ratings_path}: cannot write ({error.strerror or error})")))
+            except (WorkbenchError, OSError) as error:
+                if self.is_attached:
+                    self.post_message(self.JudgmentFailed(job, error))
+                else:
+                    app.call_from_thread(app.show_error, error, "judgment not saved")
             else:
+                saved += 1
                 self.post_message(self.JudgmentSaved(job, record))
+        if saved and not self.is_attached:  # closed while saving: other screens show the new judgments
+            app.call_from_thread(app.load_benchmark)
 
     @staticmethod
     def _append(job: SaveJob) -> Rating | Preference:
@@ -867,7 +873,7 @@ class PromptDetailScreen(Screen[None]):
                 return
             try:
                 name = default_rater(value) if value.strip() else None
-            except WorkbenchError as error:
+            except (WorkbenchError, OSError) as error:
                 self.app.show_error(error)
                 return
             if name is None:

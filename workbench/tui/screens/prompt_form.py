@@ -27,7 +27,7 @@ from workbench.benchmark.curation import (
 )
 from workbench.benchmark.folder import Benchmark
 from workbench.benchmark.prompts import Prompt, check_tag
-from workbench.errors import FileConflict, InvalidInput, Problem, WorkbenchError
+from workbench.errors import FileConflict, InvalidInput, Problem, WorkbenchError, user_message
 
 #: (field, label, placeholder) of the one-line inputs, in form order (text comes first).
 PROMPT_FIELDS = (
@@ -48,12 +48,6 @@ def working_copy(bench: Benchmark) -> Benchmark:
 def split_tags(value: str) -> list[str]:
     """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
     return [t.strip() for t in value.split(",") if t.strip()]
-
-
-def _error_text(error: BaseException) -> str:
-    if isinstance(error, OSError):
-        return f"{error.filename or 'file'}: {error.strerror or error}"
-    return str(error)
 
 
 def field_of(problem: Problem) -> str | None:
@@ -89,12 +83,21 @@ class _FormBase(ModalScreen):
         box.update(text)
         box.display = bool(text)
 
+    busy = False  #: a save is being written; the form stays until it is done
+
     def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
         for button in self.query(".form-action").results(Button):
             button.disabled = busy
 
+    def _still_saving(self) -> bool:
+        if self.busy:
+            self.notify("still saving; a moment", timeout=2)
+        return self.busy
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self._still_saving():
+            self.dismiss(None)
 
 
 # --------------------------------------------------------------- add / edit / duplicate
@@ -298,7 +301,7 @@ class PromptForm(_FormBase):
             if first is not None:
                 self.query_one(f"#field-{first}").focus()
         else:
-            general.append(_error_text(error))
+            general.append(user_message(error))
         self._show_general("\n".join(general))
 
 
@@ -448,7 +451,8 @@ class ImportForm(_FormBase):
         self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(self.report)
+        if not self._still_saving():
+            self.dismiss(self.report)
 
     @on(Button.Pressed, "#import")
     @on(Input.Submitted)
@@ -526,4 +530,4 @@ class ImportForm(_FormBase):
                 f"{error.path.name} changed on disk after it was loaded (edited elsewhere?). "
                 "Nothing was written. 'Reload file & import' reads it again and imports into it.")
         else:
-            self._show_general(_error_text(error))
+            self._show_general(user_message(error))

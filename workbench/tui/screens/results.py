@@ -151,7 +151,7 @@ class ResultsScreen(Screen):
     def _read_results(self, bench: Benchmark, version: int) -> None:
         try:
             grid = build_results_grid(bench)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.GridFailed(error, version))
             return
         self.post_message(self.GridLoaded(grid, version))

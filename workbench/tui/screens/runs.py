@@ -40,20 +40,13 @@ from workbench.engine.plan import DONE, FAILED_BEFORE
 from workbench.engine.resumable import resumable_runs
 from workbench.engine.runs import RunInfo, RunRecord, list_runs, load_run
 from workbench.engine.session import SUBMIT_GRACE
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, user_message
 from workbench.run_scoring import ScoringProgress, ScoringReport, score_runs
 from workbench.tui.widgets.job_table import OPEN_STATES, JobRow, JobTable, first_line, job_key
 from workbench.tui.widgets.model_progress import RunProgress
 from workbench.tui.widgets.screen_tabs import ScreenTabs
 
 # ---------------------------------------------------------------- plain helpers
-
-
-def error_text(error: BaseException) -> str:
-    """A user's mistake reads as its message; anything else names its type (never a traceback)."""
-    if isinstance(error, WorkbenchError):
-        return str(error) or type(error).__name__
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -225,7 +218,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
         self.query_one("#plan-start", Button).disabled = True
         try:
             choices = self._choices()
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self._show_problem(str(error))
             return
         self.problem = "working out the plan…"
@@ -240,7 +233,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
                             retry_uncertain=choices.retry_uncertain)
         except Exception as error:  # noqa: BLE001 - shown in the dialog, never as a traceback
             if not worker.is_cancelled:
-                self.post_message(self.PlanFailed(choices, error_text(error)))
+                self.post_message(self.PlanFailed(choices, user_message(error)))
             return
         if not worker.is_cancelled:
             self.post_message(self.PlanReady(choices, bench, plan))
@@ -339,7 +332,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
             budget = request.bench.config.run.budget
         try:
             check_estimate(request.plan.estimated_cost, budget, str(request.bench.root))
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.app.show_error(error, title="over budget")
             return
         self.dismiss(request)
@@ -632,7 +625,7 @@ class RunsScreen(Screen):
             runs = list_runs(self.app.root)
             resumable = resumable_runs(self.app.root, runs)
         except Exception as error:  # noqa: BLE001 - unreadable run folders become a notification
-            self.post_message(self.ReadFailed(error_text(error)))
+            self.post_message(self.ReadFailed(user_message(error)))
             return
         if not get_current_worker().is_cancelled:  # a newer listing is on its way
             self.post_message(self.RunsListed(runs, resumable))
@@ -642,7 +635,7 @@ class RunsScreen(Screen):
         try:
             record = load_run(self.app.root, run_id)
         except Exception as error:  # noqa: BLE001
-            self.post_message(self.ReadFailed(error_text(error)))
+            self.post_message(self.ReadFailed(user_message(error)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.JobsLoaded(record))
@@ -894,7 +887,7 @@ class RunsScreen(Screen):
             live.stop()  # this worker is being cancelled (the screen closes): stop the engine too
             raise
         except Exception as error:  # noqa: BLE001 - budget, lock, config: a notification, not a traceback
-            self.post_message(self.RunFailed(live, error_text(error)))
+            self.post_message(self.RunFailed(live, user_message(error)))
             return
         self.post_message(self.RunEnded(live, summary))
 
@@ -1023,7 +1016,7 @@ class RunsScreen(Screen):
         """A worker that ended without its message (a bug): say so, and never leave a run 'going'."""
         worker = event.worker
         if event.state == WorkerState.ERROR:
-            self.app.show_error(WorkbenchError(error_text(worker.error)), title=worker.group)
+            self.app.show_error(WorkbenchError(user_message(worker.error)), title=worker.group)
             live = self.live_run
             if worker.group == "run" and live is not None and not live.ended:
                 self._run_over(live, "The run stopped with an error")
@@ -1070,7 +1063,7 @@ class RunsScreen(Screen):
             report = score_runs(bench, runs,
                                 on_progress=lambda p: self.post_message(self.ScoringAdvanced(p)))
         except Exception as error:  # noqa: BLE001 - a notification, never a traceback
-            self.post_message(self.ScoringFailed(error_text(error)))
+            self.post_message(self.ScoringFailed(user_message(error)))
             return
         self.post_message(self.ScoringFinished(report))
 

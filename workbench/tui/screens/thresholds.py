@@ -314,7 +314,7 @@ class ThresholdsScreen(Screen):
         try:
             session = TuningSession.load(bench, warnings)
             people = session.alignment()
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.TableFailed(error, version))
             return
         except OSError as error:
@@ -328,7 +328,7 @@ class ThresholdsScreen(Screen):
             try:
                 gate = prepare_gate_preview(bench, session.table)
                 saved_gate = gate.evaluate(session.saved)
-            except WorkbenchError as error:
+            except (WorkbenchError, OSError) as error:
                 note = str(error)
                 saved_gate = note
         self.post_message(self.TableLoaded(session, people, gate, note, saved_gate, warnings, version))
@@ -396,7 +396,7 @@ class ThresholdsScreen(Screen):
     def _evaluate_gate(self, gate: GatePreview, thresholds: dict[str, Threshold], generation: int) -> None:
         try:
             result: GateResult | str = gate.evaluate(thresholds)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             result = str(error)
         except Exception as error:  # noqa: BLE001 - the verdict line says what went wrong, the screen goes on
             result = f"the gate failed: {type(error).__name__}: {error}"
@@ -784,7 +784,7 @@ class ThresholdsScreen(Screen):
     def _edit(self, change: Callable[[], object]) -> bool:
         try:
             change()
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self._status(str(error), self._tone("error"))
             self.notify(escape(str(error)), severity="warning", timeout=6)
             return False
@@ -930,7 +930,7 @@ class ThresholdsScreen(Screen):
     def _plan_save(self, bench: Benchmark, edits: dict[str, Threshold | None]) -> None:
         try:
             plan = plan_threshold_save(bench, edits)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.SaveRefused(error))
             return
         self.post_message(self.SavePlanned(plan, bench, edits))
@@ -956,7 +956,7 @@ class ThresholdsScreen(Screen):
     def _save(self, bench: Benchmark, edits: dict[str, Threshold | None]) -> None:
         try:
             result = save_thresholds(bench, edits)
-        except WorkbenchError as error:
+        except (WorkbenchError, OSError) as error:
             self.post_message(self.SaveRefused(error))
             return
         self.post_message(self.ThresholdsSaved(result, edits))
