@@ -233,3 +233,10 @@ def test_delete_then_restore_puts_prompts_back_where_they_were(tiny_bench):
         restore_prompts(Benchmark.load(tiny_bench), gone)
     with pytest.raises(WorkbenchError, match="no prompt with id 'nope'"):
         delete_prompts(Benchmark.load(tiny_bench), ["nope"])
+
+
+def test_split_tags_reads_tags_as_typed_or_listed():
+    from workbench.benchmark.curation import split_tags
+
+    assert split_tags("Hands, low-light;text | crowds  fluids") == ["hands", "low-light", "text", "crowds", "fluids"]
+    assert split_tags(" , ;") == [] and split_tags("") == []

@@ -508,11 +508,6 @@ class TuningSession:
             return self._track(self._evaluator.move(scorer, min=None, tag=tag))
         return self._track(self._evaluator.move(scorer, max=None, tag=tag))
 
-    def remove_override(self, scorer: str, tag: str) -> ThresholdChange | None:
-        if not self.has_override(scorer, tag):
-            return None
-        return self._track(self._evaluator.remove(scorer, tag=tag))
-
     def apply_suggestion(self, scorer: str, tag: str | None = None) -> ThresholdChange | None:
         """Set the bound suggested by human pass/fail labels (None when there is no suggestion)."""
         facts = self.facts.get(scorer)

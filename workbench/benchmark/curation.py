@@ -379,7 +379,9 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _split_tags(value: str) -> list[str]:
+def split_tags(value: str) -> list[str]:
+    """Tags as a person types or a file lists them: ``"Hands, low-light;text"`` ->
+    ``["hands", "low-light", "text"]`` (commas, semicolons, bars or spaces between; lower case)."""
     return [t.strip().lower() for t in re.split(r"[;,|\s]+", value or "") if t.strip()]
 
 
@@ -430,7 +432,7 @@ def import_prompts(bench: Benchmark, path: Path, *, tags: list[str] = ()) -> Imp
         try:
             prompt = make_prompt(
                 bench, text, prompt_id=row.get("id", "").strip() or None,
-                tags=_split_tags(row.get("tags", "")) + [t for t in tags],
+                tags=split_tags(row.get("tags", "")) + [t for t in tags],
                 notes=row.get("notes", "").strip(), **extra,
             )
         except WorkbenchError as exc:

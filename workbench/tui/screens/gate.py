@@ -52,16 +52,6 @@ OUTCOME_STYLE = {"pass": "text-success", "fail": "text-error", "inconclusive": "
 NOTE_CHARS = 48
 
 
-def _cycle(models: Sequence[str], current: str | None, skip: str | None) -> str | None:
-    """The model after ``current`` (wrapping), never ``skip``; None when there is no other."""
-    start = models.index(current) if current in models else -1
-    for step in range(1, len(models) + 1):
-        model = models[(start + step) % len(models)]
-        if model != skip and model != current:
-            return model
-    return None
-
-
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -281,24 +271,6 @@ class GateScreen(Screen):
             self._render_tags()
 
     # ------------------------------------------------------------ actions
-    def action_next_candidate(self) -> None:
-        self._cycle_role("candidate")
-
-    def action_next_incumbent(self) -> None:
-        self._cycle_role("incumbent")
-
-    def _cycle_role(self, role: str) -> None:
-        if self._bench is None:
-            return
-        models = list(self._bench.config.models)
-        current, other = ((self.candidate, self.incumbent) if role == "candidate"
-                          else (self.incumbent, self.candidate))
-        chosen = _cycle(models, current, other)
-        if chosen is None:
-            self.notify(f"no other model to pick as the {role}; x swaps the two", timeout=4)
-            return
-        self._set_role(role, chosen)
-
     def action_pick(self, role: str) -> None:
         """Choose the candidate or the incumbent from the benchmark's models."""
         if self._bench is None:
@@ -368,8 +340,6 @@ class GateScreen(Screen):
              lambda: self.action_pick("candidate")),
             ("Gate: choose the incumbent", "compare against another incumbent (i)",
              lambda: self.action_pick("incumbent")),
-            ("Gate: next candidate", "the next model as the candidate, without asking",
-             self.action_next_candidate),
             ("Gate: swap candidate and incumbent", "the reverse comparison (x)", self.action_swap),
             ("Gate: per-tag rows of the next scorer", "show another primary scorer by tag (n)",
              self.action_next_scorer),

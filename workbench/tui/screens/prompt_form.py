@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 
 from workbench.benchmark.curation import (
     PARAM_KEYS, PARAMS_SOURCE, ImportReport, add_prompt, duplicate_prompt, format_params,
-    import_prompts, parse_params, update_prompt,
+    import_prompts, parse_params, split_tags, update_prompt,
 )
 from workbench.benchmark.folder import Benchmark
 from workbench.benchmark.prompts import Prompt, check_tag
@@ -43,11 +43,6 @@ def working_copy(bench: Benchmark) -> Benchmark:
     """A copy whose prompt list a worker may change without touching the loaded benchmark
     other screens are reading (the core functions change ``bench.prompts`` before saving)."""
     return dataclasses.replace(bench, prompts=list(bench.prompts))
-
-
-def split_tags(value: str) -> list[str]:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
-    return [t.strip() for t in value.split(",") if t.strip()]
 
 
 def field_of(problem: Problem) -> str | None:
@@ -505,6 +500,7 @@ class ImportForm(_FormBase):
     @on(Imported)
     def _imported(self, message: Imported) -> None:
         self.report = message.report
+        self.busy = False  # written; the buttons stay hidden behind Done
         self._show_general("")
         box = self.query_one("#import-report", Static)
         box.update(describe_import(message.report, message.path))
