@@ -48,6 +48,7 @@ from workbench.tui.widgets.clip_strip import (
     THUMB_COLUMNS, THUMBS, BlindSide, ModelColumn, ThumbStrip, show_text,
 )
 from workbench.tui.widgets.screen_tabs import ScreenTabs
+from workbench.tui.widgets.thumbnail import warm_thumbnails
 
 SHORT_HEIGHT = 30  # rows below which the prompt and the frames take less room
 CHOICE_WORDS = {"left": "A", "right": "B", "tie": "a tie"}
@@ -348,7 +349,7 @@ class PromptDetailScreen(Screen[None]):
         try:
             board = load_board(bench)
             judgments = load_judgments(bench.ratings_path)
-        except (WorkbenchError, OSError) as error:
+        except WorkbenchError as error:
             self.post_message(self.SourceFailed(generation, error))
             return
         except OSError as error:
@@ -401,10 +402,7 @@ class PromptDetailScreen(Screen[None]):
         except (WorkbenchError, OSError) as error:
             self.post_message(self.DetailFailed(generation, prompt_id, error))
             return
-        except OSError as error:
-            self.post_message(self.DetailFailed(generation, prompt_id, WorkbenchError(
-                f"cannot read the run journals ({error.strerror or error})")))
-            return
+        warm_thumbnails(path for model in detail.models for clip in model.clips for path in clip.view.thumbnails)
         self.post_message(self.DetailReady(generation, detail))
 
     @on(DetailReady)

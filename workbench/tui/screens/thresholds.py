@@ -314,7 +314,7 @@ class ThresholdsScreen(Screen):
         try:
             session = TuningSession.load(bench, warnings)
             people = session.alignment()
-        except (WorkbenchError, OSError) as error:
+        except WorkbenchError as error:
             self.post_message(self.TableFailed(error, version))
             return
         except OSError as error:

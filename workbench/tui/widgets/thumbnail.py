@@ -195,16 +195,34 @@ def use_graphics(mode: GraphicsMode, widget: type[Widget] | None) -> None:
 # ----------------------------------------------------------------------------- half-cell
 
 
+@lru_cache(maxsize=512)
+def _pixels(path: str, mtime: float):
+    """The decoded PNG (an RGB array), or None for a broken or missing file."""
+    from workbench.media.png import read_png
+
+    try:
+        return read_png(Path(path))
+    except Exception:  # noqa: BLE001 - a broken or missing thumbnail shows as a placeholder
+        return None
+
+
+def warm_thumbnails(paths) -> None:
+    """Decode these PNGs now (call it from a worker), so drawing them later costs no decoding
+    on the UI thread."""
+    for path in paths:
+        try:
+            _pixels(str(path), Path(path).stat().st_mtime)
+        except OSError:
+            continue
+
+
 @lru_cache(maxsize=256)
 def _strips(path: str, mtime: float, width: int, height: int) -> tuple[Strip, ...] | None:
     """The image at ``path`` resized (nearest neighbour) to ``width`` x ``height`` cells."""
     import numpy as np
 
-    from workbench.media.png import read_png
-
-    try:
-        image = read_png(Path(path))
-    except Exception:  # noqa: BLE001 - a broken or missing thumbnail shows as a placeholder
+    image = _pixels(path, mtime)
+    if image is None:
         return None
     rows = np.linspace(0, image.shape[0] - 1, height * 2).round().astype(int)
     cols = np.linspace(0, image.shape[1] - 1, width).round().astype(int)
@@ -242,11 +260,17 @@ class Thumbnail(Widget):
         size = self.content_size
         if path is None or size.width <= 0 or size.height <= 0:
             return None
+        key = (path, size.width, size.height)
+        cached = getattr(self, "_drawn", None)
+        if cached is not None and cached[0] == key:  # one stat per change, not one per line
+            return cached[1]
         try:
             mtime = path.stat().st_mtime
         except OSError:
             return None
-        return _strips(str(path), mtime, size.width, size.height)
+        strips = _strips(str(path), mtime, size.width, size.height)
+        self._drawn = (key, strips)
+        return strips
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return 24
