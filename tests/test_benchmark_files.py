@@ -205,3 +205,27 @@ def test_an_untouched_bound_keeps_its_spelling(tiny_bench):
     bench.save_config()
     text = path.read_text()
     assert "min = 0.95\nmax = 1\n" in text
+
+
+def test_saving_keeps_every_untouched_prompt_line_exactly_as_written(tiny_bench):
+    """A team commits prompts.jsonl: a change to one prompt must be a one-line diff, whatever
+    spacing, key order or number format the other lines were written with."""
+    from workbench.benchmark.curation import add_prompt, update_prompt
+
+    path = tiny_bench / "prompts.jsonl"
+    handwritten = [
+        '{"text": "A hand waves",   "id": "hands-1", "tags": ["hands"], "duration": 4}',
+        '{"id":"smoke-1","text":"Smoke rises from a chimney","tags":["smoke"]}',
+        '{"id": "text-1", "text": "A sign that reads OPEN", "tags": ["text"], "seed": 7, "fps": 24}',
+    ]
+    path.write_text("\n".join(handwritten) + "\n")
+    bench = Benchmark.load(tiny_bench)
+    add_prompt(bench, "A cat jumps onto a table", tags=["animals"])
+    after_add = path.read_text().splitlines()
+    assert after_add[:3] == handwritten and len(after_add) == 4
+
+    bench = Benchmark.load(tiny_bench)
+    update_prompt(bench, "smoke-1", tags=["smoke", "fluids"])
+    lines = path.read_text().splitlines()
+    changed = [i for i, (old, new) in enumerate(zip(after_add, lines)) if old != new]
+    assert changed == [1] and json.loads(lines[1])["tags"] == ["smoke", "fluids"]

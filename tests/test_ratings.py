@@ -156,8 +156,12 @@ def test_strict_errors_name_file_line_and_field(tmp_path):
         json.dumps({**good, "score": None, "passed": None}),
     ]
     path.write_text("\n".join(lines) + "\n")
+    lenient = load_judgments(path)  # readers skip bad lines, saying which and why
+    assert len(lenient.ratings) == 1 and len(lenient.warnings) == 7
+    assert all(w.endswith("line skipped") for w in lenient.warnings)
+    assert any(w.startswith(f"{path}:3: score: ") for w in lenient.warnings)
     with pytest.raises(InvalidInput) as info:
-        load_judgments(path)
+        load_judgments(path, strict=True)
     found = [str(p) for p in info.value.problems]
     f = str(path)
     assert f"{f}:2: mood: unknown key" in found

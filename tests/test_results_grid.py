@@ -69,35 +69,41 @@ def test_values_are_the_repeat_means_of_the_score_table(repeated, grid):
     assert checked > 120 * 3 * len(SCORERS) * 0.95
 
 
-def test_cell_verdicts_follow_each_repeat_against_its_threshold(repeated, grid):
-    """As clip_views does: pass when every judged repeat passes, fail when none, partial between."""
+def test_cell_verdicts_are_the_repeat_means_against_the_threshold_as_the_verdict_judges(repeated, grid):
+    """A cell passes or fails as the prompt's verdict judges it (the repeats' mean against the
+    bounds), so a cell never reads pass while its prompt fails on it; repeats that disagree
+    among themselves mark the cell with *."""
+    bench = Benchmark.load(repeated)
     table = long_table(repeated)
+    evaluator = ThresholdEvaluator(table, bench.prompt_tags(), dict(bench.config.thresholds),
+                                   models=list(grid.models))
     per_cell = table.group_by("prompt_id", "model", "scorer").agg(
         pl.col("passed").sum().alias("ok"), pl.col("passed").is_not_null().sum().alias("judged"),
         pl.col("error").is_not_null().sum().alias("errors"), pl.col("value").is_not_null().any().alias("any"))
-    seen = set()
+    seen, starred = set(), 0
     for prompt_id, model, scorer, ok, judged, errors, any_value in per_cell.iter_rows():
-        state = int(grid.states[grid.column_index(scorer, model), grid.row_of(prompt_id)])
+        column, row = grid.column_index(scorer, model), grid.row_of(prompt_id)
+        state = int(grid.states[column, row])
         if judged == 0:
             expected = CELL_PLAIN if any_value else (CELL_ERROR if errors else CELL_EMPTY)
-        elif ok == judged:
-            expected = CELL_PASS
-        elif ok == 0:
-            expected = CELL_FAIL
         else:
-            expected = CELL_PARTIAL
+            mean_ok = evaluator.scorer_passed(scorer)[grid.models.index(model), evaluator.prompt_ids.index(prompt_id)]
+            expected = CELL_PASS if mean_ok else CELL_FAIL
+            if 0 < ok < judged:
+                assert grid.cell_text(column, row).rstrip("!").endswith("*"), (prompt_id, model, scorer)
+                starred += 1
         assert state == expected, (prompt_id, model, scorer)
         seen.add(expected)
-    assert {CELL_PLAIN, CELL_PASS, CELL_PARTIAL} <= seen  # the fixture exercises them
+    assert {CELL_PLAIN, CELL_PASS, CELL_FAIL} <= seen and starred  # the fixture exercises them
 
 
-def test_cell_text_shows_value_mark_partial_and_errors(grid):
+def test_cell_text_shows_value_mark_disagreeing_repeats_and_errors(grid):
     column = grid.column_index("sharpness", "weak")
-    partial = int(np.flatnonzero(grid.states[column] == CELL_PARTIAL)[0])
-    text = grid.cell_text(column, partial)
-    assert text.split(" ")[1].rstrip("!") == f"{grid.passed[column, partial]}/{grid.judged[column, partial]}"
+    mixed = int(np.flatnonzero((grid.passed[column] > 0) & (grid.passed[column] < grid.judged[column]))[0])
+    assert grid.cell_text(column, mixed).rstrip("!")[-1] == "*"
+    assert "repeats pass on their own; their mean decides" in grid.describe_cell(column, mixed)
     passing = int(np.flatnonzero(grid.states[column] == CELL_PASS)[0])
-    assert grid.cell_text(column, passing).endswith("✓")
+    assert grid.cell_text(column, passing).rstrip("*!").endswith("✓")
     plain = grid.column_index("brightness", "candidate")
     assert "✓" not in grid.cell_text(plain, 0) and "✗" not in grid.cell_text(plain, 0)
     # a repeat without video marks the cell with "!" and names the error

@@ -7,8 +7,9 @@ without touching files again:
 * ``values[column, row]``: the mean over repeats (NaN where there is none), as the thresholds
   and the gate see it (:func:`workbench.decide.score_matrix.build_cube`).
 * ``states[column, row]``: how the cell reads against the thresholds (see the ``CELL_*`` codes).
-  As in :mod:`workbench.clip_views`, each repeat is judged on its own value: a cell passes when
-  every judged repeat passes, fails when none does, and is partial in between.
+  A thresholded cell passes or fails as the verdict judges it: the repeats' mean against the
+  bounds. When the repeats themselves disagree the cell is marked ``*`` and its description
+  says how many passed.
 * Columns are grouped scorer-major: under each scorer, the models side by side. When the
   benchmark has thresholds, a first ``verdict`` group says per model whether the prompt clears
   every threshold (:class:`workbench.decide.thresholds.ThresholdEvaluator`, repeats averaged,
@@ -239,6 +240,9 @@ class ResultsGrid:
             text += f" {FAIL_MARK}"
         elif state == CELL_PARTIAL:
             text += f" {int(self.passed[column, row])}/{int(self.judged[column, row])}"
+        passed, judged = int(self.passed[column, row]), int(self.judged[column, row])
+        if state in (CELL_PASS, CELL_FAIL) and 0 < passed < judged:
+            text += "*"  # the repeats disagree; the mean decides (describe_cell says how many passed)
         if self.errors[column, row]:
             text += "!"
         return text
@@ -286,7 +290,8 @@ class ResultsGrid:
             parts.append(note.better())
         judged, errors = int(self.judged[column, row]), int(self.errors[column, row])
         if judged > 1:
-            parts.append(f"{int(self.passed[column, row])} of {judged} repeats pass")
+            parts.append(f"{int(self.passed[column, row])} of {judged} repeats pass on their own; "
+                         "their mean decides")
         if errors:
             parts.append(f"{errors} repeat{'s' if errors != 1 else ''} without a value")
         error = self.error(column, row)
@@ -384,6 +389,16 @@ def build_results_grid(bench: Benchmark, table: pl.DataFrame | None = None) -> R
     if thresholds and n_m:
         evaluator = ThresholdEvaluator.from_cube(cube, bench.prompt_tags(), thresholds)
         model_passed = np.array(evaluator.evaluate().passed, dtype=bool)
+        # A cell reads as the verdict judges it: the repeats' mean against the bounds. When the
+        # repeats themselves disagree, the text says how many passed (see cell_text).
+        for si, scorer in enumerate(scorers):
+            mean_passed = evaluator.scorer_passed(scorer)
+            if mean_passed is None:
+                continue
+            rows = slice(si * n_m, (si + 1) * n_m)
+            judged_here = judged[rows] > 0
+            states[rows] = np.where(judged_here & has_value[rows],
+                                    np.where(mean_passed, CELL_PASS, CELL_FAIL), states[rows])
 
     groups = list(scorers)
     verdict_prefix = n_m if evaluator is not None else 0

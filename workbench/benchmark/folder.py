@@ -96,6 +96,22 @@ def parse_prompts(text: str, file: str) -> tuple[list[Prompt], list[Problem]]:
     return prompts, problems
 
 
+def _lines_by_id(prompts: list[Prompt], text: str) -> dict[str, tuple[Prompt, str]]:
+    """Each prompt with the line of ``text`` it was read from (by id; lines that do not parse,
+    or name no id, are skipped: their prompts are written afresh)."""
+    by_id = {p.id: p for p in prompts}
+    out: dict[str, tuple[Prompt, str]] = {}
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        prompt_id = record.get("id") if isinstance(record, dict) else None
+        if isinstance(prompt_id, str) and prompt_id in by_id and prompt_id not in out:
+            out[prompt_id] = (by_id[prompt_id], line.rstrip("\r"))
+    return out
+
+
 @dataclass
 class Benchmark:
     root: Path
@@ -106,6 +122,9 @@ class Benchmark:
     prompts_fingerprint: Fingerprint
     _config_bytes: bytes = field(default=b"", repr=False)
     _prompts_bytes: bytes = field(default=b"", repr=False)
+    #: each prompt as loaded, with its line in the file: a save writes an unchanged prompt's
+    #: line back exactly as it was, so a team's git diff shows only what changed.
+    _prompt_lines: dict[str, tuple[Prompt, str]] = field(default_factory=dict, repr=False)
 
     # ----------------------------------------------------------------- paths
     @property
@@ -184,6 +203,7 @@ class Benchmark:
             prompts_fingerprint=Fingerprint.of_bytes(prompts_bytes if prompts_path.exists() else None),
             _config_bytes=config_bytes,
             _prompts_bytes=prompts_bytes,
+            _prompt_lines=_lines_by_id(prompts, prompts_text),
         )
 
     # --------------------------------------------------------------- queries
@@ -212,12 +232,20 @@ class Benchmark:
 
     # ---------------------------------------------------------------- saving
     def prompts_text(self) -> str:
-        return "".join(dump_json_line(p.to_record()) + "\n" for p in self.prompts)
+        lines = []
+        for prompt in self.prompts:
+            loaded = self._prompt_lines.get(prompt.id)
+            if loaded is not None and loaded[0] == prompt:
+                lines.append(loaded[1])  # untouched: byte for byte as it was
+            else:
+                lines.append(dump_json_line(prompt.to_record()))
+        return "".join(line + "\n" for line in lines)
 
     def save_prompts(self) -> None:
         data = self.prompts_text().encode("utf-8")
         self.prompts_fingerprint = write_if_unchanged(self.prompts_path, data, self.prompts_fingerprint)
         self._prompts_bytes = data
+        self._prompt_lines = _lines_by_id(self.prompts, data.decode("utf-8"))
 
     def save_config(self) -> None:
         data = tomlkit.dumps(self.document).encode("utf-8")

@@ -353,6 +353,14 @@ class ThresholdEvaluator:
     def pass_rates(self) -> PassRates:
         return _pass_rates(self.models, self.tags, self._all_pass)
 
+    def scorer_passed(self, scorer: str) -> np.ndarray | None:
+        """bool[model, prompt]: does each repeat-averaged value clear ``scorer``'s bounds (a
+        missing value fails); None when no threshold names the scorer."""
+        s = self._scorer_index.get(scorer)
+        if s is None or scorer not in self._thresholds:
+            return None
+        return self._pass[s].copy()
+
     def prompt_passed(self, model: str, prompt_id: str) -> bool:
         m, p = self._indices(model, prompt_id)
         return bool(self._all_pass[m, p])

@@ -229,8 +229,10 @@ def _message(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
-def parse_judgments(text: str, file: str) -> Judgments:
-    """Parse ratings.jsonl text. Raises InvalidInput listing every bad line."""
+def parse_judgments(text: str, file: str, *, strict: bool = False) -> Judgments:
+    """Parse ratings.jsonl text. A bad line is skipped with a warning naming its line and field
+    (one hand-edited line must not hide every other judgment); ``strict`` raises InvalidInput
+    listing every bad line instead."""
     out = Judgments()
     problems: list[Problem] = []
     lines = text.split("\n")
@@ -259,13 +261,17 @@ def parse_judgments(text: str, file: str) -> Judgments:
             out.ratings.append(record)
         else:
             out.preferences.append(record)
-    if problems:
+    if problems and strict:
         raise InvalidInput(problems)
+    for line in sorted({p.line for p in problems}, key=lambda n: n or 0):
+        said = "; ".join(f"{p.field}: {p.message}" if p.field else p.message
+                         for p in problems if p.line == line)
+        out.warnings.append(f"{file}:{line}: {said}; line skipped")
     return out
 
 
-def load_judgments(path: Path | str) -> Judgments:
-    """Load a ratings file; a missing file means no judgments yet."""
+def load_judgments(path: Path | str, *, strict: bool = False) -> Judgments:
+    """Load a ratings file; a missing file means no judgments yet (see parse_judgments)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -275,7 +281,7 @@ def load_judgments(path: Path | str) -> Judgments:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput([Problem(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
-    return parse_judgments(text, str(path))
+    return parse_judgments(text, str(path), strict=strict)
 
 
 # ----------------------------------------------------------------------------- writing

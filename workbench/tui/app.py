@@ -145,7 +145,7 @@ class WorkbenchApp(App[None]):
         # First paint: a light screen (header, tabs, "loading"), while a worker reads the
         # benchmark and imports the first screen's modules (numpy, polars, the core); the
         # screen itself opens when the benchmark is in.
-        self.sub_title = str(self.root)
+        self.sub_title = str(self.root.resolve())
         self._started = False
         self._load_token = 0
         self._painted = threading.Event()
@@ -212,7 +212,7 @@ class WorkbenchApp(App[None]):
         self._open_start_screen()
         self.bench = message.bench
         self.load_error = None
-        self.sub_title = f"{message.bench.config.name}  ({self.root})"
+        self.sub_title = f"{message.bench.config.name}  ({self.root.resolve()})"
         self.bench_version += 1
 
     @on(BenchmarkFailed)
