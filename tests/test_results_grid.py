@@ -14,7 +14,7 @@ import pytest
 from workbench.benchmark.folder import Benchmark
 from workbench.decide.thresholds import ThresholdEvaluator
 from workbench.results_grid import (
-    CELL_EMPTY, CELL_ERROR, CELL_FAIL, CELL_PARTIAL, CELL_PASS, CELL_PLAIN, PROMPT_COLUMN, VERDICT_GROUP,
+    CELL_EMPTY, CELL_ERROR, CELL_FAIL, CELL_PASS, CELL_PLAIN, PROMPT_COLUMN, VERDICT_GROUP,
     ResultFilter, ResultSort, build_results_grid,
 )
 from workbench.tables.score_table import load_table
