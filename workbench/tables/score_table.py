@@ -244,12 +244,15 @@ def load_table(
     scores = load_scores(bench, runs, warnings)
     frames = [scores]
     if include_human:
+        from workbench.judgments.carry_over import carry_over, journal_clip_keys
+
         judgments = load_judgments(bench.ratings_path)
         warnings.extend(judgments.warnings)
         run_of = {
             (m, p, r): run for m, p, r, run in
             scores.select([*CLIP, "run"]).unique().iter_rows()
         }
+        judgments = carry_over(judgments, run_of, journal_clip_keys(bench))
         frames.append(human_score_rows(judgments, run_of))
     frame = pl.concat(frames) if len(frames) > 1 else frames[0]
     prompt_ids = [p.id for p in bench.prompts_with_tag(tag)]
