@@ -240,3 +240,17 @@ def test_split_tags_reads_tags_as_typed_or_listed():
 
     assert split_tags("Hands, low-light;text | crowds  fluids") == ["hands", "low-light", "text", "crowds", "fluids"]
     assert split_tags(" , ;") == [] and split_tags("") == []
+
+
+def test_a_copy_whose_seeds_meet_the_original_s_repeats_is_refused(tiny_bench):
+    from workbench.benchmark.curation import duplicate_prompt
+
+    config = tiny_bench / "benchmark.toml"
+    config.write_text(config.read_text().replace("[models.", "[run]\nrepeats = 3\n\n[models.", 1))
+    bench = Benchmark.load(tiny_bench)
+    assert bench.config.run.repeats == 3 and bench.prompt("text-1").seed == 7
+    with pytest.raises(InvalidInput) as refused:
+        duplicate_prompt(bench, "text-1", seed=8)  # its repeat 0 is text-1's repeat 1
+    assert "makes the same clips as prompt 'text-1'" in str(refused.value)
+    copy = duplicate_prompt(bench, "text-1", seed=10)  # 10, 11, 12 meet none of 7, 8, 9
+    assert copy.seed == 10 and [p.id for p in Benchmark.load(tiny_bench).prompts][3] == copy.id

@@ -111,7 +111,7 @@ def test_an_override_without_a_note_writes_nothing(scored):
     inputs = gather_gate_inputs(bench)
     result = evaluate_inputs(inputs)
     assert result.verdict == "ship"
-    with pytest.raises(DecisionError, match="say why"):
+    with pytest.raises(DecisionError, match="needs a note"):
         record_decision(inputs, result, override="hold", note="  ")
     with pytest.raises(DecisionError, match="nothing to override"):
         record_decision(inputs, result, override="ship", note="x")

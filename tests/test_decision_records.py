@@ -255,7 +255,7 @@ def test_overrides_keep_both_verdicts():
     assert final_decision("hold", None, None) == ("hold", False)
     assert final_decision("hold", "ship", "marketing deadline") == ("ship", True)
     assert final_decision("inconclusive", "hold", "need more prompts") == ("hold", True)
-    with pytest.raises(DecisionError, match="--note"):
+    with pytest.raises(DecisionError, match="needs a note"):
         final_decision("hold", "ship", "  ")
     with pytest.raises(DecisionError, match="already ship"):
         final_decision("ship", "ship", "why")

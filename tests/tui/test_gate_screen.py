@@ -191,6 +191,7 @@ async def test_an_override_without_a_note_is_refused_with_the_core_message(score
             final_decision("ship", "hold", "")
         error = modal.query_one("#record-error", Static)
         assert error.has_class("shown") and str(error.render()) == str(refused.value)
+        assert "needs a note" in str(refused.value) and "--" not in str(refused.value)  # no CLI flags here
         assert not (scored_bench / "decisions").exists()
 
         await pilot.press("shift+tab", "shift+tab")

@@ -199,6 +199,23 @@ def _what_is_generated(prompt: Prompt) -> tuple[Any, ...]:
     return (normalise_text(prompt.text), prompt.seed, tuple(sorted(prompt.generation_params().items())))
 
 
+def _repeat_overlap(bench: Benchmark, copy: Prompt) -> str | None:
+    """Repeat r of a prompt uses seed + r: a copy with the same text and params whose seeds
+    meet another prompt's within the benchmark's repeats would make the very same clips."""
+    repeats = bench.config.run.repeats
+    mine = {copy.seed_for(r) for r in range(repeats)}
+    for other in bench.prompts:
+        if (normalise_text(other.text), other.generation_params()) != (normalise_text(copy.text),
+                                                                       copy.generation_params()):
+            continue
+        shared = sorted(mine & {other.seed_for(r) for r in range(repeats)})
+        if shared:
+            return (f"with the same text and params, seed {copy.seed} makes the same clips as prompt "
+                    f"{other.id!r} (seed {shared[0]} is one of its {repeats} repeats); pick a seed at "
+                    f"least {repeats} away from {other.seed_for(0)}, or change the text or params")
+    return None
+
+
 def duplicate_prompt(bench: Benchmark, source_id: str, *, prompt_id: str | None = None,
                      **changes: Any) -> Prompt:
     """Copy prompt ``source_id`` (with ``changes`` to any field) under a new id, placed right
@@ -215,6 +232,9 @@ def duplicate_prompt(bench: Benchmark, source_id: str, *, prompt_id: str | None 
         raise InvalidInput([Problem(
             "prompt", f"would generate exactly what prompt {same.id!r} does (same text, seed and "
                       "params); change one of them so the copy tests something new", field="text")])
+    overlap = _repeat_overlap(bench, copy)
+    if overlap is not None:
+        raise InvalidInput([Problem("prompt", overlap, field="seed")])
     index = [p.id for p in bench.prompts].index(source_id)
     bench.prompts.insert(index + 1, copy)
     bench.save_prompts()

@@ -67,13 +67,12 @@ def final_decision(verdict: Verdict, override: str | None, note: str | None) -> 
     if override is None:
         return verdict, False
     if override not in DECISIONS:
-        raise DecisionError(f"--override {override}: choose 'ship' or 'hold'")
+        raise DecisionError(f"an override is 'ship' or 'hold', not {override!r}")
     if override == verdict:
-        raise DecisionError(f"--override {override}: the gate's verdict is already {verdict}; "
-                            "there is nothing to override (drop --override)")
+        raise DecisionError(f"the gate's verdict is already {verdict}; there is nothing to override")
     if not (note and note.strip()):
-        raise DecisionError(f"--override {override} goes against the gate's verdict ({verdict}); "
-                            "say why with --note TEXT")
+        raise DecisionError(f"deciding {override} against the gate's verdict ({verdict}) needs a note "
+                            "that says why")
     return override, True
 
 

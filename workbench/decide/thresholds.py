@@ -183,7 +183,18 @@ class PromptFailure:
     def __str__(self) -> str:
         if self.reason == "missing":
             return f"{self.scorer} missing" + (f" ({self.detail})" if self.detail else "")
-        return f"{self.scorer} {self.value:.4g} {self.reason} {self.bound:.4g}"
+        value, bound = _distinct(self.value, self.bound)
+        return f"{self.scorer} {value} {self.reason} {bound}"
+
+
+def _distinct(value: float | None, bound: float | None) -> tuple[str, str]:
+    """Both numbers to 4 significant digits, or to as many more as it takes to tell them apart
+    (``0.98736 below min 0.9874``, never ``0.9874 below min 0.9874``)."""
+    for digits in range(4, 13):
+        a, b = f"{value:.{digits}g}", f"{bound:.{digits}g}"
+        if a != b:
+            return a, b
+    return a, b
 
 
 @dataclass(frozen=True)
