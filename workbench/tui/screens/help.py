@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
-from textual.markup import escape
+from rich.text import Text
 
 
 class HelpScreen(ModalScreen[None]):
@@ -27,34 +27,53 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(self._text(), id="help-text")
+            yield Static(self._text(), id="help-text", markup=False)
 
-    def _text(self) -> str:
-        lines: list[str] = []
+    def _text(self) -> Text:
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
-        sections = []
+        sections: list[tuple[str, list[Binding]]] = []
+        taken: set[str] = set()  # keys the screen (or its focused widget) uses for itself
         if below is not None:
-            sections.append((getattr(below, "HELP_TITLE", type(below).__name__), below.BINDINGS))
+            own = self._listed(below.BINDINGS)
+            sections.append((getattr(below, "HELP_TITLE", type(below).__name__), own))
             # the focused widget's own keys (a table's cursor keys, say), and its containers'
             widget = below.focused
             while widget is not None and widget is not below:
-                own = [b for b in getattr(widget, "BINDINGS", []) if isinstance(b, Binding) and b.description]
-                if own:
-                    sections.append((f"In the {type(widget).__name__}", own))
+                keys = [b for b in self._listed(getattr(widget, "BINDINGS", [])) if b.description]
+                if keys:
+                    title = getattr(widget, "HELP_TITLE", None) or "In the list or table"
+                    sections.append((title, keys))
                 widget = widget.parent
-        sections.append(("Everywhere", self.app.BINDINGS))
+            taken = {key.strip() for _title, bindings in sections for b in bindings for key in b.key.split(",")}
+        everywhere = [b for b in self._listed(self.app.BINDINGS)
+                      if not any(key.strip() in taken for key in b.key.split(","))]
+        sections.append(("Everywhere", everywhere))
+        text = Text()
         for title, bindings in sections:
-            lines.append(f"[b]{title}[/b]")
+            text.append(f"{title}\n", style="bold")
             for binding in bindings:
-                if isinstance(binding, Binding):
-                    keys, description = self._keys(binding), binding.description or binding.action
-                else:
-                    key, _action, description = (tuple(binding) + ("",))[:3]
-                    keys = ", ".join(k.replace("question_mark", "?") for k in key.split(","))
-                lines.append(f"  [b]{escape(keys):<18}[/b] {escape(description)}")
-            lines.append("")
-        lines.append("ctrl+p opens the command palette: every action by name.")
-        return "\n".join(lines)
+                text.append(f"  {self._keys(binding):<18}", style="bold")
+                text.append(f" {binding.description or binding.action}\n")
+            text.append("\n")
+        hidden = sorted({key.strip() for b in self._listed(self.app.BINDINGS) for key in b.key.split(",")} & taken)
+        if hidden:
+            text.append(f"Here {', '.join(hidden)} {'do' if len(hidden) > 1 else 'does'} this screen's work; "
+                        "escape first to use them to switch screens.\n", style="italic")
+        text.append("ctrl+p opens the command palette: this screen's actions and every screen by name.")
+        return text
+
+    @staticmethod
+    def _listed(bindings) -> list[Binding]:
+        """Bindings as Binding objects, without the hidden ones another binding already shows
+        (``1-5`` stands for ``2``..``5``)."""
+        out: list[Binding] = []
+        for item in bindings:
+            binding = item if isinstance(item, Binding) else Binding(*item)
+            if not binding.show and any(o.show and o.action.split("(")[0] == binding.action.split("(")[0]
+                                        for o in out):
+                continue
+            out.append(binding)
+        return out
 
     def _keys(self, binding: Binding) -> str:
         """Every key of a binding as the footer shows keys (``←``, ``^s``, ``?``)."""
