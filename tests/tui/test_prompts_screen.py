@@ -5,6 +5,7 @@ import), including the refusal to overwrite a file edited elsewhere."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from textual.widgets import Input, OptionList, Static, TextArea
@@ -13,12 +14,14 @@ from workbench.benchmark.folder import Benchmark
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.screens.confirm import ConfirmScreen
+from workbench.tui.screens.prompt_detail import PromptDetailScreen
 from workbench.tui.screens.prompt_form import ImportForm, PromptForm, TagForm
 from workbench.tui.screens.prompts import PromptsScreen
 from workbench.tui.widgets.screen_tabs import ScreenTabs
 from workbench.tui.widgets.virtual_table import VirtualTable
 
 SIZE = (120, 40)
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_benchmarks" / "hard-cases"
 
 
 async def settle(app, pilot, rounds: int = 4) -> None:
@@ -290,6 +293,75 @@ async def test_delete_marked_prompts_and_undo(fresh_bench):
         assert row_ids(screen) == ["hands-1", "smoke-1", "text-1"]
         assert screen.current_id() == "hands-1"
         assert screen.undo_stack == []
+
+
+def highlighted_lines(screen: PromptsScreen) -> list[str]:
+    """The table lines drawn with the cursor's colours (exactly one while a row is shown)."""
+    table = screen.query_one("#prompt-table", VirtualTable)
+    cursor = (table.rich_style + table.get_component_rich_style("virtual-table--cursor",
+                                                                  partial=True)).bgcolor
+    lines = [table.render_line(y) for y in range(1, table.size.height)]
+    return [line.text for line in lines if list(line) and list(line)[0].style.bgcolor == cursor]
+
+
+def assert_in_step(app, screen: PromptsScreen, prompt_id: str) -> None:
+    """The cursor, the drawn highlight, the detail pane and the app's current prompt agree."""
+    assert screen.current_id() == prompt_id
+    (line,) = highlighted_lines(screen)
+    assert line.split()[0].rstrip("…") in prompt_id, line
+    assert shown(screen.query_one("#detail-text", Static)).split()[0] == prompt_id
+    assert app.current_prompt_id == prompt_id
+
+
+async def test_cursor_highlight_detail_and_actions_stay_in_step_after_delete_undo_and_reloads(tmp_path):
+    root = tmp_path / "hard-cases"
+    shutil.copytree(SAMPLE, root)
+    app = WorkbenchApp(root, start="prompts")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_prompts(app, pilot)
+        ids = row_ids(screen)
+        await move_to(pilot, screen, ids[3])
+        await pilot.press("space", "up", "up")  # mark one prompt, then go to another
+        assert screen.marked == {ids[3]}
+        assert_in_step(app, screen, ids[2])
+        await pilot.press("d")  # deletes the marked prompt; the cursor stays where it is
+        await settle(app, pilot)
+        assert ids[3] not in records(root) and row_ids(screen) == ids[:3] + ids[4:]
+        assert_in_step(app, screen, ids[2])
+        await pilot.press("u")  # it comes back, and the cursor goes to it
+        await settle(app, pilot)
+        assert list(records(root)) == ids == row_ids(screen)
+        assert_in_step(app, screen, ids[3])
+
+        # the row acted on is the row highlighted
+        await pilot.press("up")
+        assert_in_step(app, screen, ids[2])
+        await pilot.press("space")  # marks it and moves on
+        assert screen.marked == {ids[2]}
+        assert_in_step(app, screen, ids[3])
+        await pilot.press("escape", "e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, PromptForm) and form.editing and form.prompt.id == ids[3]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert_in_step(app, screen, ids[3])
+
+        # the detail screen steps to another prompt; a reload meanwhile leaves that one current,
+        # and back on the list the cursor is on it
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptDetailScreen)
+        await pilot.press("right_square_bracket")
+        await settle(app, pilot)
+        assert app.current_prompt_id == ids[4]
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert app.current_prompt_id == ids[4]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert_in_step(app, screen, ids[4])
 
 
 async def test_search_and_tag_filter_combine_and_bulk_tag_what_they_show(fresh_bench):

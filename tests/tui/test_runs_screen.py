@@ -95,6 +95,8 @@ def run_finished(screen: RunsScreen) -> bool:
 
 
 def cell_texts(table, row: int) -> list[str]:
+    if isinstance(table, JobTable):
+        return table.cell_texts(row)
     return [str(cell) for cell in table.get_row_at(row)]
 
 
@@ -159,7 +161,7 @@ async def test_launch_a_run_on_the_sample_see_it_finish_scored_and_reloaded(samp
         jobs = screen.query_one("#jobs-table", JobTable)
         assert jobs.row_count == 6 and column(jobs, STATE) == ["done"] * 6
         assert column(jobs, TRIES) == ["1"] * 6
-        assert all(re.fullmatch(r"\d+\.\d s", text) for text in column(jobs, ELAPSED))
+        assert all(re.fullmatch(r"\d+\.\ds", text) for text in column(jobs, ELAPSED))
 
         # the progress came as one message per engine event: each job started, then ended
         kinds = [m.event.kind for m in seen]
@@ -194,9 +196,9 @@ async def test_jobs_update_live_in_place_queued_running_done(fresh_bench):
         await settle(app, pilot)
         screen = await start_run(app, pilot, concurrency="1")
         jobs = screen.query_one("#jobs-table", JobTable)
-        rebuilds = []
-        original = jobs.clear
-        jobs.clear = lambda *a, **k: (rebuilds.append(1), original(*a, **k))[1]
+        rebuilds = []  # times every row was replaced
+        original = jobs.show
+        jobs.show = lambda *a, **k: (rebuilds.append(1), original(*a, **k))[1]
         assert jobs.row_count == 6  # every job of the plan, before the engine reports anything
 
         # one job at a time: one running, the ones after it queued, its time ticking
@@ -215,8 +217,8 @@ async def test_jobs_update_live_in_place_queued_running_done(fresh_bench):
         await wait_until(pilot, lambda: run_finished(screen))
         await settle(app, pilot)
         assert column(jobs, STATE) == ["done"] * 6
-        assert all(float(t.split()[0]) >= 0.2 for t in column(jobs, ELAPSED))
-        assert rebuilds == []  # every change was a cell update: no clear, no re-add
+        assert all(float(t.rstrip("s")) >= 0.2 for t in column(jobs, ELAPSED))
+        assert rebuilds == []  # every change replaced one row: the others stayed as they were
         # the plan's order is the journal's order (model, prompt, repeat)
         assert [cell_texts(jobs, i)[:2] for i in range(3)] == \
             [["hands-1", "old"], ["smoke-1", "old"], ["text-1", "old"]]
@@ -264,6 +266,62 @@ async def test_stopping_a_run_then_resuming_it_makes_nothing_twice(fresh_bench):
     assert sum(1 for e in journal(run_dir) if e["event"] == "run_started") == 2
     made = made_once(run_dir)
     assert len(made) == 6 and set(made.values()) == {1}, made
+
+
+async def test_resuming_keeps_the_cached_count_and_the_plan_table_aligned(fresh_bench):
+    bench = Benchmark.load(fresh_bench)
+    first = await run_benchmark(bench)  # every repeat-0 clip is in the cache now
+    assert first.succeeded == 6
+    slow_models(fresh_bench, 0.6)  # the new clips (repeat 1) take a while
+    app = WorkbenchApp(fresh_bench, start="runs")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        dialog = await open_dialog(app, pilot)
+        dialog.query_one("#plan-repeats").value = "2"
+        dialog.query_one("#plan-concurrency").value = "1"
+        await settle(app, pilot)
+        assert dialog.ready is not None and dialog.ready.plan.cached == 6
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: screen.live_run is not None
+                         and sum(screen.live_run.cached.values()) >= 2)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: screen.live_run.ended)
+        await settle(app, pilot)
+        run_id = screen.live_run.run_id
+        runs = screen.query_one("#runs-table")
+        before = int(cell_texts(runs, 0)[4])  # cached, as the journal has it
+        assert cell_texts(runs, 0)[:2] == [run_id, "resumable"] and 2 <= before <= 6
+
+        # the dialog counts the clips earlier sessions took from the cache too
+        dialog = await open_dialog(app, pilot, key="r")
+        assert dialog.ready is not None and dialog.ready.plan.resume_run_id == run_id
+        plan_table = dialog.query_one("#plan-table")
+        assert sum(int(cell_texts(plan_table, i)[4]) for i in range(plan_table.row_count)) == 6
+        assert f"6 from the cache ({before} already)" in str(dialog.query_one("#plan-note").render())
+        # header and rows are as wide as the columns: the rows do not run on past the header
+        columns = sum(c.get_render_width(plan_table) for c in plan_table.columns.values())
+        assert plan_table.size.width == columns
+
+        # while the resumed run goes, and after it, the runs list and the bars keep that count
+        seen: list[int] = []
+
+        def watch() -> bool:
+            live = screen.live_run
+            if live is not None and live.run_id == run_id and screen.running and live.last is not None:
+                screen._show_runs()
+                seen.append(int(cell_texts(runs, 0)[4]))
+            return run_finished(screen)
+
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, watch)
+        await settle(app, pilot)
+        assert seen and min(seen) >= before and seen == sorted(seen)
+        bars = screen.query_one(RunProgress).model_progress()
+        assert sum(p.cached for p in bars.values()) == 6
+        assert cell_texts(runs, 0)[1] == "finished" and cell_texts(runs, 0)[4] == "6"
+    (info,) = [i for i in list_runs(fresh_bench) if i.run_id == run_id]
+    assert info.jobs.get("cached") == 6
 
 
 async def test_a_run_goes_on_while_the_user_is_on_another_screen(fresh_bench):
@@ -422,6 +480,18 @@ async def test_small_terminal_failed_jobs_their_errors_and_every_key(fresh_bench
         # the clips that exist were scored; the failed ones have no video
         assert screen.last_report.scored == 3 and screen.last_report.not_generated == 3
 
+        # every column fits, state and error included: nothing hides past the right edge
+        for size in ((80, 24), (60, 20), (120, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await settle(app, pilot)
+            header = jobs.line_text(0).split()
+            assert header[:4] == ["prompt", "model", "rep", "state"] and header[-1] == "error", size
+            assert jobs.content_width <= jobs.scrollable_content_region.width, size
+            failed_line = jobs.line_text(1)  # old/hands-1 r0, failed
+            assert "failed" in failed_line and "synthetic" in failed_line, (size, failed_line)
+            assert re.search(r"\d+\.\ds", failed_line), (size, failed_line)  # its elapsed time
+        assert "synthetic failure" in jobs.line_text(1)  # at 80 columns the error reads
+
         await pilot.press("f")  # failed only
         await pilot.pause(0.01)
         assert jobs.row_count == 3 and set(column(jobs, STATE)) == {"failed"}
@@ -543,23 +613,35 @@ async def test_the_job_table_changes_rows_by_key(fresh_bench):
     app = One()
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(JobTable)
-        rebuilds = []
-        original = table.clear
-        table.clear = lambda *a, **k: (rebuilds.append(1), original(*a, **k))[1]
+        rebuilds = []  # times every row was replaced
+        original = table.show
+        table.show = lambda *a, **k: (rebuilds.append(1), original(*a, **k))[1]
         table.show_jobs(rows("queued", "queued", "queued"))
         await pilot.pause(0.01)
+        assert rebuilds == [1]
+        table.move_cursor(row=1)
         table.update_job(rows("queued", "running")[1])
+        table.show_jobs(rows("done", "failed", "queued"))  # the same jobs, read back: in place
+        assert column(table, STATE) == ["done", "failed", "queued"] and rebuilds == [1]
+        assert table.highlighted_key() == "m/p1/0"
         table.show_jobs(rows("done", "failed", "queued", "queued"))  # one more at the end
-        assert column(table, STATE) == ["done", "failed", "queued", "queued"] and rebuilds == []
+        assert column(table, STATE) == ["done", "failed", "queued", "queued"]
         table.show_jobs(rows("done", "failed", "queued", "queued")[1:])  # the first one gone
-        assert [cell_texts(table, i)[0] for i in range(3)] == ["p1", "p2", "p3"] and rebuilds == []
+        assert [cell_texts(table, i)[0] for i in range(3)] == ["p1", "p2", "p3"]
+        assert table.highlighted_key() == "m/p1/0" and table.cursor_row == 0  # on its job
 
         table.move_cursor(row=2)
         table.show_jobs(list(reversed(rows("done", "failed", "queued", "queued"))))  # new order
-        assert rebuilds == [1] and table.highlighted_key() == "m/p3/0" and table.cursor_row == 0
+        assert table.highlighted_key() == "m/p3/0" and table.cursor_row == 0
         table.set_failed_only(True)
         assert column(table, STATE) == ["failed"] and column(table, ERROR) == ["boom"]
         table.update_job(JobRow("m", "p3", 0, "failed", error="late"))  # let in, at the end
         assert column(table, ERROR) == ["boom", "late"]
         table.update_job(JobRow("m", "p1", 0, "done"))  # no longer failed: leaves the view
         assert column(table, ERROR) == ["late"]
+
+        # a job served from the cache says so; states have their colours
+        table.set_failed_only(False)
+        table.update_job(JobRow("m", "p0", 0, "done", cached=True))
+        assert cell_texts(table, table.keys.index("m/p0/0"))[STATE] == "cached"
+        assert table.row("m/p0/0").styles[STATE] == "pass" and table.row("m/p3/0").styles[STATE] == "fail"

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import DescendantBlur
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -127,7 +127,10 @@ class PromptsScreen(Screen):
         self.results: LatestResults | None = None
         self.undo_stack: list[DeletedPrompts] = []
         self._writing = False
-        self._focus_id: str | None = None
+        self._focus_id: str | None = None  # the prompt to highlight once the reload lands
+        self._focus_origin: str | None = None  # where the cursor was when that was decided
+        self._write_origin: str | None = None  # where the cursor was when the last change started
+        self._follow_on_resume = False  # left for the detail or another screen: follow its prompt
         self._conflict = False
         self._shown_models: tuple[str, ...] = ()
 
@@ -151,7 +154,16 @@ class PromptsScreen(Screen):
     def on_mount(self) -> None:
         self.watch(self.app, "bench_version", self._refresh, init=True)
 
+    def on_screen_suspend(self) -> None:
+        # the detail screen ([ ]) and the other screens move the shared prompt; a form of ours does not
+        self._follow_on_resume = not isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
+        follow, self._follow_on_resume = self._follow_on_resume, False
+        wanted = self.app.current_prompt_id
+        if follow and wanted is not None and wanted != self.current_id():
+            self.table.move_to_key(wanted)  # (stays put when the filters hide it)
+        self._highlighted()
         # runs and scoring happen on other screens: read the latest results again on return
         if self.app.bench is not None:
             self._start_results()
@@ -217,7 +229,7 @@ class PromptsScreen(Screen):
         self.marked &= ids
         self._fill_tags(bench)
         self._fill_table()
-        self._focus_id = None
+        self._focus_after_reload(None, None)
         self._start_results()
 
     def _fill_tags(self, bench: Benchmark) -> None:
@@ -250,10 +262,19 @@ class PromptsScreen(Screen):
         empty = ""
         if not prompts and self.bench is not None and self.bench.prompts:
             empty = "no prompt matches: esc clears the search, f picks another tag"
-        self.table.show(columns, rows, keep=self._focus_id, empty_message=empty)
+        self.table.show(columns, rows, keep=self._wanted_focus(), empty_message=empty)
         self._shown_models = self.results.models if self.results is not None else ()
         self._highlighted()
         self._show_status()
+
+    def _wanted_focus(self) -> str | None:
+        """The prompt a change asked to highlight, unless the user moved the cursor since."""
+        if self._focus_id is None or self.current_id() != self._focus_origin:
+            return None
+        return self._focus_id
+
+    def _focus_after_reload(self, prompt_id: str | None, origin: str | None) -> None:
+        self._focus_id, self._focus_origin = prompt_id, origin
 
     def _update_rows(self, prompt_ids: set[str] | None = None) -> None:
         """Redraw some rows (all shown, for None) after marks or results changed."""
@@ -291,8 +312,11 @@ class PromptsScreen(Screen):
         status.update(text)
 
     def _highlighted(self) -> None:
+        """The cursor's prompt is the app's current prompt (while this screen is the one shown:
+        a reload in the background must not move the prompt another screen shows), and the
+        detail pane shows it."""
         current = self.current_id()
-        if current is not None:
+        if current is not None and self.is_active:
             self.app.current_prompt_id = current
         self._show_detail()
 
@@ -353,7 +377,7 @@ class PromptsScreen(Screen):
             self._fill_table()  # other columns
         else:
             self._update_rows()
-            self._show_detail()
+            self._highlighted()
             self._show_status()
 
     @on(ResultsFailed)
@@ -442,7 +466,7 @@ class PromptsScreen(Screen):
     def _form_closed(self, prompt: Prompt | None) -> None:
         if prompt is None:
             return
-        self._focus_id = prompt.id
+        self._focus_after_reload(prompt.id, self.current_id())
         self._reveal([prompt])
         self.notify(f"saved {prompt.id}")
         self.app.load_benchmark()
@@ -555,10 +579,7 @@ class PromptsScreen(Screen):
             return
         if not self._ready():
             return
-        visible = [p.id for p in self.visible_prompts()]
-        after = [i for i in visible[visible.index(ids[-1]) + 1:] if i not in ids] if ids[-1] in visible else []
-        before = [i for i in visible if i not in ids]
-        focus = after[0] if after else (before[-1] if before else None)
+        focus = self._focus_after_delete(ids)
 
         def change(target: Benchmark) -> ChangeResult:
             deleted = delete_prompts(target, ids)
@@ -566,6 +587,19 @@ class PromptsScreen(Screen):
                                 deleted=deleted)
 
         self.start_write(change, f"delete {_listing(ids)}")
+
+    def _focus_after_delete(self, ids: list[str]) -> str | None:
+        """Where the cursor goes once ``ids`` are gone: it stays on its prompt if that one is
+        kept, else on the next shown prompt that is kept (or the last one before)."""
+        visible = [p.id for p in self.visible_prompts()]
+        current = self.current_id()
+        if current is not None and current not in ids and current in visible:
+            return current
+        gone = set(ids)
+        start = visible.index(current) if current in visible else len(visible)
+        after = [i for i in visible[start:] if i not in gone]
+        before = [i for i in visible[:start] if i not in gone]
+        return after[0] if after else (before[-1] if before else None)
 
     def action_undo(self) -> None:
         """Put the last deleted prompts back where they were."""
@@ -589,11 +623,11 @@ class PromptsScreen(Screen):
 
     def _import_closed(self, report: ImportReport | None) -> None:
         if report is not None and report.added:
-            self._focus_id = report.added[0].id
+            self._focus_after_reload(report.added[0].id, self.current_id())
             self.tag_filter = None
             self.search_query = ""
             self.query_one("#search", Input).value = ""
-            if self.bench is not None and self._focus_id in {p.id for p in self.bench.prompts}:
+            if self.bench is not None and report.added[0].id in {p.id for p in self.bench.prompts}:
                 self._refresh()  # the reload finished while the report was open
             self.notify(f"imported {_plural(len(report.added), 'prompt')}, "
                         f"skipped {_plural(len(report.duplicates), 'duplicate')}")
@@ -625,6 +659,7 @@ class PromptsScreen(Screen):
         """Apply ``change`` in a worker: to a copy of the loaded benchmark, or (``fresh``)
         to the benchmark read again from disk."""
         self._writing = True
+        self._write_origin = self.current_id()
         self._write(self.bench, self.app.root, change, description, fresh)
 
     @work(thread=True, exclusive=True, group="prompts-write", exit_on_error=False)
@@ -648,7 +683,8 @@ class PromptsScreen(Screen):
         if result.restored is not None and result.restored in self.undo_stack:
             self.undo_stack.remove(result.restored)
         if result.focus is not None:
-            self._focus_id = result.focus
+            # (dropped when the user moved the cursor while the change was being saved)
+            self._focus_after_reload(result.focus, self._write_origin)
         if result.restored is not None:
             self._reveal(result.restored.prompts)  # show what came back
         self.notify(result.summary)

@@ -236,7 +236,7 @@ class ResultsScreen(Screen):
         grid = self.grid
         if grid is None:
             return
-        if event.prompt_id is not None:
+        if event.prompt_id is not None and self.is_active:  # not when a reload behind another screen moves it
             self.app.current_prompt_id = event.prompt_id
         cell = self.query_one("#results-cell", Static)
         prompt = self.query_one("#results-prompt", Static)

@@ -35,6 +35,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from workbench.benchmark.folder import Benchmark
 from workbench.engine import RunEvent, RunPlan, RunSummary, plan_run, run_benchmark
 from workbench.engine import events as ev
+from workbench.engine.events import ModelProgress
 from workbench.engine.cost import check_estimate, format_money
 from workbench.engine.plan import DONE, FAILED_BEFORE
 from workbench.engine.resumable import resumable_runs
@@ -45,6 +46,7 @@ from workbench.run_scoring import ScoringProgress, ScoringReport, score_runs
 from workbench.tui.widgets.job_table import OPEN_STATES, JobRow, JobTable, first_line, job_key
 from workbench.tui.widgets.model_progress import RunProgress
 from workbench.tui.widgets.screen_tabs import ScreenTabs
+from workbench.tui.widgets.virtual_table import VirtualTable
 
 # ---------------------------------------------------------------- plain helpers
 
@@ -130,6 +132,40 @@ def sync_table(table: DataTable, rows: list[tuple[str, list[object]]]) -> None:
         table.move_cursor(row=wanted.index(cursor_key))
 
 
+def sync_fixed_table(table: DataTable, columns: Sequence[tuple[str, str]],
+                     rows: list[tuple[str, list[object]]]) -> None:
+    """:func:`sync_table` with each column exactly as wide as its widest cell or label.
+
+    The widths are set, not measured by the table after the rows are drawn, so the header
+    and the rows always line up, and a table sized to its columns (``width: auto``) fits.
+    """
+    widths = [max([len(label), *(len(str(cells[i])) for _key, cells in rows)])
+              for i, (label, _key) in enumerate(columns)]
+    shown = [(column.key.value, column.width) for column in table.ordered_columns]
+    if shown != [(key, width) for (_label, key), width in zip(columns, widths)]:
+        table.clear(columns=True)
+        for (label, key), width in zip(columns, widths):
+            table.add_column(label, key=key, width=width)
+    sync_table(table, rows)
+
+
+#: The plan dialog's table: (label, key) per column.
+PLAN_COLUMNS = (("model", "model"), ("provider", "provider"), ("jobs", "jobs"), ("done", "done"),
+                ("cached", "cached"), ("in flight", "in_flight"), ("to make", "to_make"),
+                ("est. cost", "cost"))
+
+
+def cached_before(plan: RunPlan) -> dict[str, int]:
+    """Per model, the jobs of a resumed run that earlier sessions already served from the
+    cache (the plan's own ``cached`` counts only those the next session will serve)."""
+    counts = dict.fromkeys(plan.models, 0)
+    for job in plan.jobs:
+        before = plan.previous.get(job.id)
+        if plan.actions[job.id] == DONE and before is not None and before.cached:
+            counts[job.model] = counts.get(job.model, 0) + 1
+    return counts
+
+
 # ------------------------------------------------------------------ the plan dialog
 
 
@@ -194,11 +230,7 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
                 yield Button("Cancel (esc)", id="plan-cancel", compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#plan-table", DataTable)
-        for label, key in (("model", "model"), ("provider", "provider"), ("jobs", "jobs"),
-                           ("done", "done"), ("cached", "cached"), ("in flight", "in_flight"),
-                           ("to make", "to_make"), ("est. cost", "cost")):
-            table.add_column(label, key=key)
+        sync_fixed_table(self.query_one("#plan-table", DataTable), PLAN_COLUMNS, [])
         self.query_one("#plan-start", Button).disabled = True
         self.query_one("#plan-models").focus()
         self._replan()
@@ -254,12 +286,16 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
         if not self._current(message.choices):
             return
         plan = message.plan
+        earlier = cached_before(plan)
         rows: list[tuple[str, list[object]]] = []
         for m in plan.per_model:
             cost = format_money(m.estimated_cost) if m.priced or m.estimated_cost else "-"
-            rows.append((m.model, [Text(m.model), Text(m.provider), m.jobs, m.done, m.cached,
-                                   m.in_flight, m.to_generate, cost]))
-        sync_table(self.query_one("#plan-table", DataTable), rows)
+            # cached: every job of the run served from the cache, earlier sessions' included
+            # (as the runs list counts them)
+            rows.append((m.model, [Text(m.model), Text(m.provider), m.jobs, m.done,
+                                   m.cached + earlier.get(m.model, 0), m.in_flight, m.to_generate,
+                                   cost]))
+        sync_fixed_table(self.query_one("#plan-table", DataTable), PLAN_COLUMNS, rows)
         self.ready = RunRequest(message.bench, message.choices, plan)
         self.problem = None
         self.query_one("#plan-title", Label).update(
@@ -271,7 +307,9 @@ class RunPlanDialog(ModalScreen["RunRequest | None"]):
 
     def _note(self, bench: Benchmark, choices: RunChoices, plan: RunPlan) -> Content:
         budget = choices.budget if choices.budget is not None else bench.config.run.budget
-        lines = [f"{plan.total_jobs} jobs: {plan.to_generate} to make, {plan.cached} from the cache, "
+        earlier = sum(cached_before(plan).values())
+        cached = f"{plan.cached + earlier} from the cache" + (f" ({earlier} already)" if earlier else "")
+        lines = [f"{plan.total_jobs} jobs: {plan.to_generate} to make, {cached}, "
                  f"estimated cost {format_money(plan.estimated_cost)}"
                  + (f" (budget {format_money(budget)})" if budget is not None else "")]
         if plan.resume_run_id:
@@ -396,6 +434,10 @@ def event_text(event: RunEvent) -> str | None:
     return None
 
 
+def _from_cache(row: JobRow) -> int:
+    return int(row.cached and row.state == "done")
+
+
 class LiveRun:
     """A run started from this screen: the engine's task and where each job stands.
 
@@ -408,8 +450,12 @@ class LiveRun:
         self.run_id: str | None = request.plan.resume_run_id
         self.jobs = rows_from_plan(request.plan)
         self.counts: dict[str, int] = {}  # jobs per state, kept up to date event by event
+        # jobs served from the cache per model, earlier sessions of a resumed run included
+        # (the engine's progress counts only this session's)
+        self.cached: dict[str, int] = dict.fromkeys(request.plan.models, 0)
         for row in self.jobs.values():
             self.counts[row.state] = self.counts.get(row.state, 0) + 1
+            self.cached[row.model] = self.cached.get(row.model, 0) + _from_cache(row)
         self.started = time.monotonic()
         self.last: RunEvent | None = None  # the newest engine event
         self.task: asyncio.Future[RunSummary] | None = None  # the engine, once started
@@ -467,9 +513,15 @@ class LiveRun:
         before = self.jobs.get(key)
         if before is not None:
             self.counts[before.state] -= 1
+            self.cached[before.model] -= _from_cache(before)
         self.counts[row.state] = self.counts.get(row.state, 0) + 1
+        self.cached[row.model] = self.cached.get(row.model, 0) + _from_cache(row)
         self.jobs[key] = row
         return row
+
+    def progress(self, event: RunEvent) -> tuple[ModelProgress, ...]:
+        """The event's counts per model, with the cached jobs of earlier sessions counted."""
+        return tuple(replace(p, cached=self.cached.get(p.model, p.cached)) for p in event.progress)
 
 
 # ------------------------------------------------------------------ the screen
@@ -690,7 +742,7 @@ class RunsScreen(Screen):
         if live is not None and info.run_id == live.run_id and self.running and live.last is not None:
             done = sum(p.succeeded for p in live.last.progress)
             failed = sum(p.failed for p in live.last.progress)
-            cached = sum(p.cached for p in live.last.progress)
+            cached = sum(live.cached.values())  # the same count the journal gives afterwards
             total = sum(p.total for p in live.last.progress)
         return [
             Text(info.run_id), self._styled(self._status_of(info)),
@@ -773,8 +825,8 @@ class RunsScreen(Screen):
             title.update(Content(f"{title.content} · {record.torn_lines} unreadable journal line(s)"))
         self._show_job_detail()
 
-    @on(DataTable.RowHighlighted, "#jobs-table")
-    def _job_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    @on(VirtualTable.Highlighted, "#jobs-table")
+    def _job_highlighted(self, _event: VirtualTable.Highlighted) -> None:
         self._show_job_detail()
 
     def _show_job_detail(self) -> None:
@@ -906,7 +958,7 @@ class RunsScreen(Screen):
         if first and self.shown_run == live.run_id:
             self.shown_run = event.run_id
         row = live.apply(event)
-        self.query_one("#run-progress", RunProgress).show(event.progress)
+        self.query_one("#run-progress", RunProgress).show(live.progress(event))
         text = event_text(event)
         if text is not None:
             self._log(text)

@@ -1,8 +1,11 @@
 """A run's jobs as a table that changes in place: one row per prompt x model x repeat.
 
-A live run changes one job at a time, so :meth:`JobTable.update_job` redraws only
-that row's changed cells, and :meth:`JobTable.show_jobs` (a whole run read back
-from its journal) adds, removes and updates rows by key instead of rebuilding.
+A live run changes one job at a time, so :meth:`JobTable.update_job` replaces only
+that row, and :meth:`JobTable.show_jobs` (a whole run read back from its journal)
+updates rows by key when the jobs are the same ones. It draws only the lines in view
+(a :class:`VirtualTable`), and its columns fit the width it has: the prompt and model
+columns narrow on a small terminal, and the error takes what the others leave (the
+highlighted job's whole error shows under the table).
 """
 
 from __future__ import annotations
@@ -11,11 +14,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from rich.text import Text
-from textual.widgets import DataTable
-
 from workbench.engine.journal import JobState
 from workbench.engine.runs import JobRecord
+from workbench.tui.widgets.virtual_table import Column, Row, VirtualTable
 
 #: What a job's state is called on screen, from the journal's word for it.
 STATE_OF_STATUS = {
@@ -26,18 +27,25 @@ STATE_OF_STATUS = {
     "failed": "failed",
     "skipped": "skipped",
 }
-#: Theme variable of each state's colour.
-STATE_COLOUR = {
-    "queued": "text-muted", "running": "accent", "submitted": "accent", "in doubt": "warning",
-    "done": "success", "failed": "error", "skipped": "warning",
+#: The cell style (a VirtualTable style name) of each state as shown.
+STATE_STYLE = {
+    "queued": "muted", "running": "accent", "submitted": "accent", "in doubt": "warn",
+    "done": "pass", "cached": "pass", "failed": "fail", "skipped": "warn",
 }
 #: Width of the state column: its longest text.
-STATE_WIDTH = len("done (cached)")
+STATE_WIDTH = max(map(len, STATE_STYLE))
 #: States a job can still leave in this session.
 OPEN_STATES = frozenset({"queued", "running"})
+#: States the "failed only" view keeps.
+TROUBLE_STATES = frozenset({"failed", "skipped", "in doubt"})
 
-COLUMNS = (("prompt", "prompt"), ("model", "model"), ("rep", "repeat"), ("state", "state"),
-           ("tries", "attempts"), ("elapsed", "elapsed"), ("error", "error"))
+#: The widest the prompt and model columns get, and the narrowest they are cut to so
+#: that the error column keeps :data:`ERROR_WANTED` cells.
+PROMPT_CAP, PROMPT_FLOOR = 28, 10
+MODEL_CAP, MODEL_FLOOR = 14, 5
+ERROR_WANTED, ERROR_MIN = 16, 6
+#: Below this many cells the tries and elapsed columns use their short labels.
+SHORT_LABELS_BELOW = 90
 
 
 def job_key(model: str, prompt_id: str, repeat: int) -> str:
@@ -51,6 +59,43 @@ def first_line(text: str | None, limit: int = 90) -> str:
         return ""
     line = text.strip().splitlines()[0]
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def format_elapsed(seconds: float | None) -> str:
+    """``2.1s`` (``-`` when unknown); whole seconds from 1000 s on, so it stays narrow."""
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f}s" if seconds < 999.95 else f"{seconds:.0f}s"
+
+
+def job_columns(room: int, prompt_width: int, model_width: int) -> list[Column]:
+    """The columns for a line of ``room`` cells, given the longest prompt id and model name.
+
+    State comes before the less important columns and never narrows; the prompt and the
+    model narrow (down to a floor) before the error column gets less than it wants.
+    """
+    short = room < SHORT_LABELS_BELOW
+    tries_label, elapsed_label = ("try", "time") if short else ("tries", "elapsed")
+    elapsed_width = max(len(elapsed_label), len("999.9s"))
+    fixed = len("rep") + STATE_WIDTH + len(tries_label) + elapsed_width
+    rest = room - 2 * 7 - fixed  # each column has a cell of space either side
+    prompt = min(max(prompt_width, len("prompt")), PROMPT_CAP)
+    model = min(max(model_width, len("model")), MODEL_CAP)
+    over = prompt + model + ERROR_WANTED - rest
+    if over > 0:
+        cut = min(over, prompt - min(prompt, PROMPT_FLOOR))
+        prompt, over = prompt - cut, over - cut
+    if over > 0:
+        model -= min(over, model - min(model, MODEL_FLOOR))
+    return [
+        Column("prompt", "prompt", prompt),
+        Column("model", "model", model),
+        Column("repeat", "rep", len("rep"), align="right"),
+        Column("state", "state", STATE_WIDTH),
+        Column("attempts", tries_label, len(tries_label), align="right"),
+        Column("elapsed", elapsed_label, elapsed_width, align="right"),
+        Column("error", "error", None, ERROR_MIN),
+    ]
 
 
 @dataclass(frozen=True)
@@ -70,6 +115,11 @@ class JobRow:
     @property
     def key(self) -> str:
         return job_key(self.model, self.prompt_id, self.repeat)
+
+    @property
+    def shown_state(self) -> str:
+        """The state as the table shows it: a job done from the cache says ``cached``."""
+        return "cached" if self.cached and self.state == "done" else self.state
 
     @classmethod
     def from_record(cls, job: JobRecord) -> "JobRow":
@@ -94,8 +144,8 @@ class JobRow:
         return self.elapsed_s
 
 
-class JobTable(DataTable):
-    """Rows keyed by :func:`job_key`; only changed cells are redrawn.
+class JobTable(VirtualTable):
+    """Rows keyed by :func:`job_key`; a job's change replaces its row only.
 
     ``failed_only`` hides every job that did not fail (or was skipped or is in doubt).
     """
@@ -103,119 +153,82 @@ class JobTable(DataTable):
     DEFAULT_CSS = """
     JobTable {
         height: 1fr;
+        scrollbar-gutter: stable;
     }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id, classes=classes)
         self.jobs: dict[str, JobRow] = {}  # every job of the run shown, filtered out or not
         self.failed_only = False
-        self._colours: dict[str, str] | None = None
 
-    def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            # the state changes in place: a fixed width never cuts it nor makes the columns jump
-            self.add_column(label, key=key, width=STATE_WIDTH if key == "state" else None)
-        self.watch(self.app, "theme", self._theme_changed, init=False)
+    # ------------------------------------------------------------ columns and cells
+    def arrange_columns(self, room: int) -> None:
+        prompt = max((len(row.prompt_id) for row in self.jobs.values()), default=0)
+        model = max((len(row.model) for row in self.jobs.values()), default=0)
+        self.columns = tuple(job_columns(room, prompt, model))
 
-    # ------------------------------------------------------------ cells
-    def _theme_changed(self) -> None:
-        self._colours = None
-        for key, row in self.jobs.items():
-            if key in self.rows:
-                self.update_cell(key, "state", self._state_cell(row))
-
-    def _state_cell(self, row: JobRow) -> Text:
-        if self._colours is None:
-            variables = self.app.get_css_variables()
-            self._colours = {state: variables.get(name, "") for state, name in STATE_COLOUR.items()}
-        text = Text(row.state, style=self._colours.get(row.state, ""))
-        if row.cached and row.state == "done":
-            text.append(" (cached)", style="dim")
-        return text
-
-    def cells(self, row: JobRow, now: float | None = None) -> list[object]:
-        """The row's cells, in column order."""
-        elapsed = row.elapsed_now(now)
-        return [
-            Text(row.prompt_id), Text(row.model), row.repeat, self._state_cell(row),
-            row.attempts or "-", f"{elapsed:.1f} s" if elapsed is not None else "-",
-            Text(first_line(row.error)),
-        ]
+    def job_row(self, row: JobRow, now: float | None = None) -> Row:
+        """The table row of one job: its cells in column order and their styles."""
+        state = row.shown_state
+        cells = (row.prompt_id, row.model, str(row.repeat), state,
+                 str(row.attempts) if row.attempts else "-", format_elapsed(row.elapsed_now(now)),
+                 first_line(row.error, 300))
+        styles = (None, None, "muted", STATE_STYLE.get(state), None, None, "fail")
+        return Row(row.key, cells, styles)
 
     def _visible(self, row: JobRow) -> bool:
-        return not self.failed_only or row.state in ("failed", "skipped", "in doubt")
+        return not self.failed_only or row.state in TROUBLE_STATES
 
-    def _write(self, row: JobRow, now: float | None = None) -> None:
-        """Redraw the cells of ``row`` that differ from what is on screen."""
-        for (_, column), value in zip(COLUMNS, self.cells(row, now)):
-            if self.get_cell(row.key, column) != value:
-                self.update_cell(row.key, column, value, update_width=True)
+    def _show(self, keys: list[str]) -> None:
+        """Show these jobs' rows, in this order (the cursor stays on its job if it is one)."""
+        self.show(self.columns, [self.job_row(self.jobs[key]) for key in keys])
 
     # ------------------------------------------------------------ changes
     def show_jobs(self, rows: Iterable[JobRow]) -> None:
-        """Show these jobs (a run's, in order): rows are added, removed or updated by key.
-
-        Only when the order itself changes (another run's jobs) are the rows rebuilt,
-        keeping the cursor on the job it was on.
-        """
+        """Show these jobs (a run's, in order). The same jobs as shown are updated in place;
+        other ones (another run) replace the rows, the cursor staying on its job if it can."""
         self.jobs = {row.key: row for row in rows}
         wanted = [key for key, row in self.jobs.items() if self._visible(row)]
-        current = [key.value for key in self.rows]
-        kept = [key for key in current if key in self.jobs and self._visible(self.jobs[key])]
-        if kept != wanted[: len(kept)]:
-            self._rebuild(wanted)
-            return
-        for key in current:
-            if key not in kept:
-                self.remove_row(key)
-        for key in kept:
-            self._write(self.jobs[key])
-        for key in wanted[len(kept):]:
-            self.add_row(*self.cells(self.jobs[key]), key=key)
-
-    def _rebuild(self, wanted: list[str]) -> None:
-        cursor = self.highlighted_key()
-        self.clear()
-        for key in wanted:
-            self.add_row(*self.cells(self.jobs[key]), key=key)
-        if cursor in wanted:
-            self.move_cursor(row=wanted.index(cursor))
+        if wanted == self.keys:
+            self.update_rows([self.job_row(self.jobs[key]) for key in wanted])
+        else:
+            self._show(wanted)
 
     def update_job(self, row: JobRow) -> None:
-        """One job changed: redraw its changed cells (a job the filter now lets in goes last)."""
+        """One job changed: its row is replaced (a job the filter now lets in goes last)."""
         self.jobs[row.key] = row
-        shown = row.key in self.rows
+        shown = row.key in self._index
         if shown and self._visible(row):
-            self._write(row)
+            self.update_rows([self.job_row(row)])
         elif shown:
-            self.remove_row(row.key)
+            self._show([key for key in self.keys if key != row.key])
         elif self._visible(row):
-            self.add_row(*self.cells(row), key=row.key)
+            self._show([*self.keys, row.key])
 
     def tick(self) -> None:
         """Advance the elapsed time of the running jobs."""
         now = time.monotonic()
-        for key, row in self.jobs.items():
-            if row.state == "running" and key in self.rows:
-                self.update_cell(key, "elapsed", f"{row.elapsed_now(now):.1f} s", update_width=True)
+        self.update_rows([self.job_row(row, now) for key, row in self.jobs.items()
+                          if row.state == "running" and key in self._index])
 
     def set_failed_only(self, failed_only: bool) -> None:
         self.failed_only = failed_only
-        wanted = [key for key, row in self.jobs.items() if self._visible(row)]
-        self._rebuild(wanted)
+        self._show([key for key, row in self.jobs.items() if self._visible(row)])
 
     def forget(self) -> None:
         """Show no run."""
         self.jobs = {}
-        self.clear()
+        self._show([])
 
     # ------------------------------------------------------------ reading
     def highlighted_key(self) -> str | None:
-        if not self.row_count or not self.is_valid_row_index(self.cursor_row):
-            return None
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self.cursor_key
 
     def highlighted_job(self) -> JobRow | None:
-        key = self.highlighted_key()
+        key = self.cursor_key
         return self.jobs.get(key) if key is not None else None
+
+    def cell_texts(self, position: int) -> list[str]:
+        """The texts of the row at ``position`` (as stored, before cutting to the column)."""
+        return list(self.rows[position].cells)

@@ -191,8 +191,13 @@ class VirtualTable(ScrollView, can_focus=True):
     def _room(self) -> int:
         return self.scrollable_content_region.width or self.size.width
 
+    def arrange_columns(self, room: int) -> None:
+        """Called before every layout with the cells a line has: a subclass may set
+        :attr:`columns` to fit them (narrower caps on a small terminal)."""
+
     def _layout(self) -> None:
         """Column content widths: fixed ones as given, the flexible one gets the rest."""
+        self.arrange_columns(self._room())
         fixed = sum(c.width or 0 for c in self.columns) + 2 * len(self.columns)
         widths = []
         for column in self.columns:
