@@ -118,9 +118,33 @@ async def test_every_models_clip_side_by_side_with_scores_bounds_and_generation(
 
 
 async def test_prompts_step_with_brackets_and_escape_goes_back(scored_bench):
+    """(And the footer shows the rating keys in full at 120 columns; ? help explains the rest.)"""
+    from textual.widgets._footer import FooterKey
+
     app = WorkbenchApp(scored_bench)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_detail(app, pilot, "hands-1")
+        keys = [k for k in screen.query(FooterKey) if k.display]
+        shown = [(k.key_display, k.description) for k in keys]
+        own = [d for _k, d in shown][:7]  # (then the app's own: help, quit)
+        assert own == ["Back", "Prompt", "Score", "Pass/fail", "Comment", "Blind A/B",
+                       "Next to judge"], shown
+        assert ("[ ]", "Prompt") in shown and ("1-5", "Score") in shown and ("y/f", "Pass/fail") in shown
+        footer = screen.query_one(Footer)
+        palette = keys[-1]  # docked at the right: nothing may run under it
+        assert palette.description == "palette" and palette.region.right == footer.region.right
+        assert all(0 < k.region.width and k.region.right <= palette.region.x for k in keys[:-1]), \
+            [(k.description, k.region) for k in keys]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = str(app.screen.query_one("#help-text").render())
+        for words in ("Next model", "Previous model", "Next repeat", "Blind A/B: A is better", "Rater",
+                      "Nothing to score here: says why"):
+            assert words in help_text, words
+        assert "Score keys with nothing to score" not in help_text
+        await pilot.press("escape")  # closes the help
+        await pilot.pause()
+        assert app.screen is screen
         await pilot.press("right_square_bracket")
         await settle(app, pilot)
         assert screen.detail.prompt.id == "smoke-1" and app.current_prompt_id == "smoke-1"
@@ -162,12 +186,12 @@ async def test_rate_the_selected_clip_and_find_it_in_ratings_jsonl(scored_bench)
         second = ratings(scored_bench)[1]
         assert (second["model"], second["score"], second["passed"]) == ("new", 2, None)
 
-        await pilot.press("c")
+        await pilot.press("f", "c")  # a comment with a verdict staged waits for enter
         await pilot.pause()
         await pilot.press(*"too dark", "enter")
         await pilot.pause()
-        assert "too dark" in text_of(screen.query_one("#staged", Static))
-        await pilot.press("f", "enter")
+        assert "too dark" in text_of(screen.query_one("#staged", Static)) and len(ratings(scored_bench)) == 2
+        await pilot.press("enter")
         await settle(app, pilot)
         third = ratings(scored_bench)[2]
         assert (third["model"], third["passed"], third["comment"], third["score"]) == ("new", False, "too dark", None)
@@ -243,6 +267,13 @@ async def test_blind_ab_hides_names_records_the_preference_then_reveals(scored_b
         assert f"A  ·  {expected.left.model}" in revealed and f"B  ·  {expected.right.model}" in revealed
         assert f"A was {expected.left.model}, B was {expected.right.model}" in text_of(
             screen.query_one("#status", Static))
+        await pilot.press("c")  # a comment after the choice is added to it (the same choice again)
+        await pilot.pause()
+        await pilot.press(*"cleaner fingers", "enter")
+        await settle(app, pilot)
+        again = ratings(scored_bench)[1]
+        assert (again["choice"], again["left"], again["comment"]) == ("right", pref["left"], "cleaner fingers")
+        assert "“cleaner fingers”" in text_of(screen.query_one("#status", Static))
 
         await pilot.press("j")  # the next pair to compare, blind again
         await settle(app, pilot)
@@ -275,10 +306,10 @@ async def test_bad_ratings_file_and_unknown_prompt_are_explained(scored_bench):
     (scored_bench / "ratings.jsonl").write_text('{"kind": "rating", "prompt_id": "hands-1"}\n')
     app = WorkbenchApp(scored_bench)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_detail(app, pilot, "hands-1")
-        assert screen.query_one("#stage", ContentSwitcher).current == "detail-empty"
-        message = text_of(screen.query_one("#detail-empty", Static))
-        assert "ratings.jsonl:1" in message and "required key is missing" in message
+        screen = await open_detail(app, pilot, "hands-1")  # a bad line is skipped, and said so
+        assert screen.query_one("#stage", ContentSwitcher).current == "columns"
+        said = [str(n.message) for n in app._notifications]
+        assert any("ratings.jsonl:1" in m and "required key is missing" in m for m in said), said
 
     (scored_bench / "ratings.jsonl").unlink()
     app = WorkbenchApp(scored_bench)
@@ -353,3 +384,60 @@ async def test_a_judgment_still_being_written_when_the_screen_closes_reaches_the
         await settle(app, pilot)
         assert [r["score"] for r in ratings(scored_bench)] == [4]
         assert app.bench_version > version  # the app reloaded: Results and the gate see the rating
+
+
+async def test_a_comment_is_never_lost_added_to_the_judgment_or_staged_in_view(scored_bench):
+    """4 y saves; a comment typed after that is saved on that judgment (same score and verdict).
+    On a clip not judged yet it stays staged, in view, until a rating saves it along."""
+    app = WorkbenchApp(scored_bench)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_detail(app, pilot, "hands-1")
+        hint = text_of(screen.query_one("#staged", Static))
+        assert "4 y saves a 4/5 pass" in hint and "c adds a comment" in hint and "enter saves" in hint
+        await pilot.press("4", "y")
+        await settle(app, pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"hand blurs", "enter")
+        await settle(app, pilot)
+        first, second = ratings(scored_bench)
+        assert (second["model"], second["score"], second["passed"], second["comment"]) == (
+            "old", 4, True, "hand blurs")
+        assert second["run"] == first["run"] and second["rater"] == "tester"
+        assert "“hand blurs” on your 4/5 pass" in text_of(screen.query_one("#status", Static))
+        assert "tester: 4/5 pass “hand blurs”" in column_text(columns(screen)[0], "judged")
+        assert not screen.staged_comment
+        current = load_judgments(scored_bench / "ratings.jsonl").current_ratings()
+        assert len(current) == 1 and current[0].comment == "hand blurs"
+
+        await pilot.press("right", "c")  # the other model's clip, not judged yet
+        await pilot.pause()
+        await pilot.press(*"too dark", "enter")
+        await settle(app, pilot)
+        assert len(ratings(scored_bench)) == 2
+        staged = text_of(screen.query_one("#staged", Static))
+        assert "“too dark” staged" in staged and "the rating you give next saves it along" in staged
+        await pilot.press("enter")  # enter with only a comment: explained, and the comment stays
+        await settle(app, pilot)
+        assert len(ratings(scored_bench)) == 2 and screen.staged_comment == "too dark"
+        assert "needs a rating" in text_of(screen.query_one("#status", Static))
+        await pilot.press("f", "enter")
+        await settle(app, pilot)
+        third = ratings(scored_bench)[2]
+        assert (third["model"], third["passed"], third["score"], third["comment"]) == ("new", False, None, "too dark")
+
+        await pilot.press("c")  # the fail is judged now: this comment replaces "too dark" at once
+        await pilot.pause()
+        assert app.screen.query_one("#text-ask-input").value == "too dark"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("right_square_bracket")  # the next prompt: not judged yet
+        await settle(app, pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"odd light", "enter")
+        await pilot.pause()
+        await pilot.press("right")  # a staged comment dropped by moving on is said, not silent
+        status = text_of(screen.query_one("#status", Static))
+        assert "not saved" in status and "odd light" in status
+        assert len(ratings(scored_bench)) == 3

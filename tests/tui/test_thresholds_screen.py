@@ -8,6 +8,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field, fields, replace
 
+import pytest
+
 from workbench.benchmark.config import Bounds, Threshold
 from workbench.benchmark.folder import Benchmark
 from workbench.decide.gate_inputs import evaluate_inputs, gather_gate_inputs
@@ -18,15 +20,18 @@ from workbench.judgments.ratings import record_rating
 from workbench.tables.score_table import load_table
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.threshold_diff import ThresholdDiffScreen
-from workbench.tui.screens.thresholds import KEY_SEP, ThresholdsScreen
+from workbench.tui.screens.thresholds import FlipList, ThresholdsScreen
 from workbench.tui.widgets.screen_tabs import ScreenTabs
 
 SIZE = (120, 40)
 
 
 async def open_screen(app: WorkbenchApp, pilot) -> ThresholdsScreen:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    for _ in range(20):  # the benchmark loads first, then the screen reads the scores
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if isinstance(app.screen, ThresholdsScreen) and app.screen.session is not None:
+            break
     screen = app.screen
     assert isinstance(screen, ThresholdsScreen)
     assert screen.session is not None
@@ -103,12 +108,10 @@ def cell_text(table, row, column) -> str:
 
 
 def shown_flips(screen: ThresholdsScreen) -> dict[tuple[str, str], str]:
-    table = screen.query_one("#thr-flips")
-    out = {}
-    for row in table.ordered_rows:
-        model, prompt = row.key.value.split(KEY_SEP)
-        out[(model, prompt)] = cell_text(table, row.key, "now")
-    return out
+    flips = screen.query_one("#thr-flips", FlipList)
+    if not flips.display:
+        return {}
+    return {(row.model, row.prompt): row.now for row in flips.rows}
 
 
 def reference(root) -> ThresholdEvaluator:
@@ -282,6 +285,10 @@ async def test_a_conflicting_edit_on_disk_is_refused_and_the_edits_are_kept(scor
         saved = Benchmark.load(scored_bench)
         assert saved.config.thresholds["sharpness"] == edits["sharpness"]
         assert "margin = 0.02  # changed by a colleague" in config.read_text()
+        # the refusal is history now: the left column says what the save did, not what failed before
+        status = text_of(screen, "#thr-status")
+        assert "wrote benchmark.toml" in status
+        assert "not saved" not in status and "changed on disk" not in status and "kept 1" not in status
 
 
 async def test_revert_and_tag_overrides(scored_bench):
@@ -417,3 +424,63 @@ def test_keys_and_palette():
     for fragment in ("raise", "lower", "min/max", "type a value", "clear", "suggested", "tag", "agree",
                      "save", "revert this", "revert all"):
         assert any(fragment in name for name in names), fragment
+
+
+async def test_an_edit_clears_what_an_earlier_refused_edit_said(scored_bench):
+    app = WorkbenchApp(scored_bench, start="thresholds")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(app, pilot)
+        await select(pilot, screen, "sharpness")
+        await pilot.press("a")  # no human labels: nothing to apply
+        assert "no suggested bound" in text_of(screen, "#thr-status")
+        await pilot.press("right")
+        assert "no suggested bound" not in text_of(screen, "#thr-status")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("n")  # back to editing
+        await pilot.pause()
+        assert "not saved: still editing" in text_of(screen, "#thr-status")
+        await pilot.press("U")  # the edits it was about are gone
+        status = text_of(screen, "#thr-status")
+        assert "still editing" not in status and "reverted 1" in status
+
+
+LONG_ID = "a-long-prompt-id-about-a-hand-waving-slowly-in-the-evening-1"
+
+
+@pytest.fixture
+def long_id_bench(tmp_path):
+    """The scored benchmark with a prompt id near the longest allowed (64 characters)."""
+    from tests.conftest import MINIMAL_PROMPTS, build_scored_benchmark
+
+    return build_scored_benchmark(tmp_path / "long", prompts=MINIMAL_PROMPTS.replace("hands-1", LONG_ID))
+
+
+async def test_long_prompt_ids_are_cut_so_the_failed_bound_stays_in_view(long_id_bench):
+    root = long_id_bench
+    for size in (SIZE, (80, 24)):
+        app = WorkbenchApp(root, start="thresholds")
+        async with app.run_test(size=size) as pilot:
+            screen = await open_screen(app, pilot)
+            await select(pilot, screen, "temporal_flicker")
+            await pilot.press("e")
+            await pilot.pause()
+            await pilot.press(*"0.9999", "enter")  # the current value is selected: typing replaces it
+            await pilot.pause()
+            flips = screen.query_one("#thr-flips", FlipList)
+            assert {(row.model, row.prompt) for row in flips.rows} == {
+                (m, p) for m in ("old", "new") for p in (LONG_ID, "smoke-1", "text-1")}
+            width = flips.content_size.width
+            right = screen.query_one("#thr-right")
+            assert 0 < width and flips.region.right <= right.region.right  # nothing drawn past the edge
+            shown = str(flips.render()).splitlines()
+            assert all(len(line) <= width for line in shown)
+            assert not any(LONG_ID in line for line in shown)  # cut, with …
+            for row in flips.rows:
+                assert row.why.startswith("temporal_flicker ") and row.why.endswith("< 0.9999")
+                assert any(row.why in line for line in shown), (row.why, shown)  # scorer, value, bound
+            cut = [line for line in shown if LONG_ID[:10] in line]
+            assert len(cut) == 2 and all("…" in line for line in cut)
+            if size == SIZE:  # wide: each row on one line, the bound beside the cut id
+                assert all("temporal_flicker" in line for line in cut)

@@ -54,6 +54,26 @@ SHORT_HEIGHT = 30  # rows below which the prompt and the frames take less room
 CHOICE_WORDS = {"left": "A", "right": "B", "tie": "a tie"}
 
 
+def verdict_words(score: int | None, passed: bool | None) -> str:
+    """``4/5 pass``, ``4/5``, ``fail``: a rating in the words the screen uses."""
+    parts = [f"{score}/5"] if score is not None else []
+    if passed is not None:
+        parts.append("pass" if passed else "fail")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The rater's latest judgment of a clip: what a comment alone is added to."""
+
+    score: int | None
+    passed: bool | None
+    comment: str
+
+    def words(self) -> str:
+        return verdict_words(self.score, self.passed)
+
+
 # ----------------------------------------------------------------------------- data holders
 
 
@@ -84,6 +104,7 @@ class SaveJob:
     score: int | None = None
     passed: bool | None = None
     comment: str = ""
+    on_earlier: bool = False  # a comment added to the rater's earlier judgment (same score and verdict)
 
     @property
     def key(self) -> object:
@@ -169,29 +190,32 @@ class PromptDetailScreen(Screen[None]):
     CSS_PATH = "prompt_detail.tcss"
     AUTO_FOCUS = "#columns"
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_HEIGHT, "-tall")]
+    # The footer shows the keys of rating; the rest are in ? help (and the line under the
+    # columns says what the blind A/B keys do).
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("[", "step_prompt(-1)", "Previous prompt", show=False),
-        Binding("]", "step_prompt(1)", "Next prompt", key_display="[ ]"),
-        Binding("left,a", "prefer('left')", "A better"),
-        Binding("right,b", "prefer('right')", "B better"),
-        Binding("=,e", "prefer('tie')", "Tie", key_display="="),
+        Binding("]", "step_prompt(1)", "Prompt", key_display="[ ]"),  # [ previous, ] next
+        Binding("left,a", "prefer('left')", "Blind A/B: A is better", show=False),
+        Binding("right,b", "prefer('right')", "Blind A/B: B is better", show=False),
+        Binding("=,e", "prefer('tie')", "Blind A/B: a tie", show=False),
         Binding("left,shift+tab", "step_model(-1)", "Previous model", show=False),
-        Binding("right,tab", "step_model(1)", "Next model", key_display="←→"),
-        Binding("r", "next_repeat", "Next repeat"),
-        Binding("1", "score(1)", "Score 1-5", key_display="1-5"),
+        Binding("right,tab", "step_model(1)", "Next model", show=False),
+        Binding("r", "next_repeat", "Next repeat", show=False),
+        Binding("1", "score(1)", "Score", key_display="1-5"),
         Binding("2", "score(2)", "Score 2", show=False),
         Binding("3", "score(3)", "Score 3", show=False),
         Binding("4", "score(4)", "Score 4", show=False),
         Binding("5", "score(5)", "Score 5", show=False),
-        # when there is nothing to score the digits stay here (they would switch screens otherwise)
-        Binding("1,2,3,4,5", "explain_score", "Score keys with nothing to score", show=False),
-        Binding("y", "verdict(True)", "Pass"),
-        Binding("f", "verdict(False)", "Fail"),
-        Binding("enter", "save_rating", "Save rating", show=False),
+        # where there is nothing to score the digits stay here (they would switch screens otherwise)
+        Binding("1,2,3,4,5", "explain_score", "Nothing to score here: says why", show=False,
+                key_display="1-5"),
+        Binding("y", "verdict(True)", "Pass/fail", key_display="y/f"),
+        Binding("f", "verdict(False)", "Fail", show=False),
+        Binding("enter", "save_rating", "Save what is staged", show=False),
         Binding("c", "comment", "Comment"),
-        Binding("j", "next_to_judge", "Next to judge"),
         Binding("v", "toggle_blind", "Blind A/B"),
+        Binding("j", "next_to_judge", "Next to judge"),
         Binding("w", "change_rater", "Rater", show=False),
     ]
 
@@ -255,6 +279,8 @@ class PromptDetailScreen(Screen[None]):
         self.staged_score: int | None = None
         self.staged_verdict: bool | None = None
         self.staged_comment = ""
+        self._last_choice: str | None = None  # the choice made on the revealed pair
+        self._submitted: dict[tuple[str, object], SaveJob] = {}  # (rater, clip) -> rating not written yet
         self._rating_counts: dict[object, int] = {}
         self._pair_counts: dict[object, int] = {}
         self._thumbs: dict[Path, tuple[Path, ...]] = {}
@@ -317,7 +343,8 @@ class PromptDetailScreen(Screen[None]):
             ("Detail: mark pass", "the selected clip passes (y)", lambda: self.action_verdict(True)),
             ("Detail: mark fail", "the selected clip fails (f)", lambda: self.action_verdict(False)),
             ("Detail: save rating", "save the staged score or verdict now (enter)", self.action_save_rating),
-            ("Detail: add a comment", "a note saved with your next judgment (c)", self.action_comment),
+            ("Detail: add a comment", "a note saved with your next judgment, or added to the one you "
+             "made (c)", self.action_comment),
             ("Detail: next clip to judge", "jump to the next clip you have not judged (j)",
              self.action_next_to_judge),
             ("Detail: blind A/B on/off", "compare two models' clips without their names (v)",
@@ -588,8 +615,8 @@ class PromptDetailScreen(Screen[None]):
                 show_text(staged, "")
                 return
             hint = ("a/← A better · b/→ B better · e/= tie · c comment · j next · v back"
-                    if self.revealed is None else "judged: j next pair · a/b/e to change your choice")
-            comment = Content.styled(f"  comment: “{self.staged_comment}”", "$accent") \
+                    if self.revealed is None else "judged: j next pair · a/b/e change your choice · c comments on it")
+            comment = Content.styled(f"  comment “{self.staged_comment}” goes with your choice", "$accent") \
                 if self.staged_comment else Content("")
             show_text(staged, Content.styled(hint, "$text-muted") + comment)
             return
@@ -597,19 +624,45 @@ class PromptDetailScreen(Screen[None]):
         if clip is None or not clip.can_be_judged:
             show_text(staged, Content.styled("nothing to rate here" if self.detail else "", "$text-muted"))
             return
-        target = Content.styled(f"rate {clip.model}" + (f" (repeat {clip.repeat + 1})" if self.detail and
-                                                        self.detail.repeats > 1 else "") + ": ", "bold")
-        score = (Content.styled(f"{self.staged_score}/5", "bold $accent") if self.staged_score is not None
-                 else Content.styled("1-5", "$text-muted"))
-        if self.staged_verdict is None:
-            verdict = Content.styled("y/f", "$text-muted")
-        else:
-            verdict = Content.styled("pass", "bold $success") if self.staged_verdict \
-                else Content.styled("fail", "bold $error")
-        comment = Content.styled(f"“{self.staged_comment}”", "$accent") if self.staged_comment \
-            else Content.styled("c comment", "$text-muted")
-        show_text(staged, Content.assemble(target, score, " ", verdict, " ", comment,
-                                       ("  · both save it, enter saves one", "$text-muted")))
+        show_text(staged, self._rating_hint(clip))
+
+    def _rating_hint(self, clip: ClipDetail) -> Content:
+        """The line under the columns: what is staged and which key saves it, in plain words."""
+        repeat = f" (repeat {clip.repeat + 1})" if self.detail and self.detail.repeats > 1 else ""
+        target = Content.styled(f"rate {clip.model}{repeat}: ", "bold")
+        score, verdict, comment = self.staged_score, self.staged_verdict, self.staged_comment
+        muted = "$text-muted"
+        if score is None and verdict is None and not comment:
+            earlier = self.earlier_rating(clip)
+            if earlier is None:
+                return target + Content.styled(
+                    "4 y saves a 4/5 pass; c adds a comment; enter saves what is staged", muted)
+            return target + Content.assemble(
+                ("yours is ", muted), (earlier.words(), "bold"),
+                (f" “{earlier.comment}”", "$accent") if earlier.comment else "",
+                ("; 1-5 and y/f change it; c " + ("changes the comment" if earlier.comment
+                                                   else "adds a comment to it"), muted))
+        parts = []
+        if score is not None:
+            parts.append(Content.styled(f"{score}/5", "bold $accent"))
+        if verdict is not None:
+            parts.append(Content.styled("pass", "bold $success") if verdict
+                         else Content.styled("fail", "bold $error"))
+        if comment:
+            parts.append(Content.styled(f"“{comment}”", "$accent"))
+        shown = Content(" ").join(parts) + Content.styled(" staged; ", muted)
+        if score is not None and verdict is not None:  # (saved at once: only while saving)
+            return target + shown
+        if score is None and verdict is None:
+            earlier = self.earlier_rating(clip)
+            if earlier is not None:
+                return target + shown + Content.styled(
+                    f"enter adds it to your {earlier.words()}, or the rating you give now saves it along", muted)
+            return target + shown + Content.styled(
+                "the rating you give next saves it along (4 y, or 1-5/y/f then enter)", muted)
+        missing = "y or f saves it with a verdict" if verdict is None else "1-5 saves it with a score"
+        extra = "" if comment else "; c adds a comment"
+        return target + shown + Content.styled(f"{missing}; enter saves it as it is{extra}", muted)
 
     def _set_status(self, text: str | Content, seconds: float | None = 6.0) -> None:
         status = self.query_one("#status", Static)
@@ -730,19 +783,46 @@ class PromptDetailScreen(Screen[None]):
         else:
             self._update_staged()
 
+    def earlier_rating(self, clip: ClipDetail) -> Earlier | None:
+        """This rater's latest rating of ``clip`` (of the run shown), counting one still being written."""
+        if not self.rater:
+            return None
+        pending = self._submitted.get((self.rater, clip.key))
+        if pending is not None:
+            return Earlier(pending.score, pending.passed, pending.comment)
+        if self.source is None:
+            return None
+        for rating in reversed(self.source.judgments.ratings):
+            if rating.rater == self.rater and rating.item == clip.key \
+                    and rating.run in (None, clip.view.run_id):
+                return Earlier(rating.score, rating.passed, rating.comment)
+        return None
+
     def action_save_rating(self) -> None:
+        """Save the staged score and/or verdict with the staged comment; a comment alone is
+        added to the rater's earlier judgment of the clip (a rating needs a score or a verdict)."""
         clip = self.selected_clip
         if self.blind or clip is None or not clip.can_be_judged or self.source is None:
             return
-        if self.staged_score is None and self.staged_verdict is None:
-            self.notify("Press 1-5 for a score or y/f for pass/fail first.", severity="warning")
-            return
+        score, passed, on_earlier = self.staged_score, self.staged_verdict, False
+        if score is None and passed is None:
+            earlier = self.earlier_rating(clip) if self.staged_comment else None
+            if earlier is None:
+                if self.staged_comment:
+                    self._set_status(Content.styled(
+                        "a comment needs a rating to go with: press 1-5 or y/f (it stays staged)",
+                        "$warning"), seconds=8)
+                else:
+                    self._set_status("nothing staged: press 1-5 for a score or y/f for pass/fail", seconds=6)
+                return
+            score, passed, on_earlier = earlier.score, earlier.passed, True
         if self._need_rater():
             return
         job = SaveJob(bench=self.source.bench, rater=self.rater or "", prompt_id=clip.view.prompt_id,
-                      clip=clip, score=self.staged_score, passed=self.staged_verdict,
-                      comment=self.staged_comment)
+                      clip=clip, score=score, passed=passed, comment=self.staged_comment,
+                      on_earlier=on_earlier)
         self._rating_counts[clip.key] = self._rating_counts.get(clip.key, 0) + 1
+        self._submitted[(job.rater, clip.key)] = job
         self._submit(job)
 
     def action_prefer(self, choice: str) -> None:
@@ -751,13 +831,14 @@ class PromptDetailScreen(Screen[None]):
             return
         job = SaveJob(bench=self.source.bench, rater=self.rater or "", prompt_id=pair.prompt_id,
                       pair=pair, choice=choice, comment=self.staged_comment)
+        self._last_choice = choice
         self._pair_counts[pair.key] = self._pair_counts.get(pair.key, 0) + 1
         self.revealed = (f"you chose {CHOICE_WORDS[choice]}: A was {pair.left.model}, "
                          f"B was {pair.right.model}")
         self._submit(job)
 
     def _submit(self, job: SaveJob) -> None:
-        self._clear_staged()
+        self._clear_staged(warn=False)
         with self._save_lock:
             self._pending.append(job)
             start = not self._saving
@@ -767,10 +848,17 @@ class PromptDetailScreen(Screen[None]):
         self._set_status("saving…", seconds=None)
         self._show()
 
-    def _clear_staged(self) -> None:
+    def _clear_staged(self, warn: bool = True) -> None:
+        """Forget what is staged; moving on from a clip says what was dropped unsaved."""
+        dropped = verdict_words(self.staged_score, self.staged_verdict)
+        if self.staged_comment:
+            dropped = f"{dropped} “{self.staged_comment}”".strip()
         self.staged_score = None
         self.staged_verdict = None
         self.staged_comment = ""
+        if warn and dropped:
+            self._set_status(Content.styled(f"not saved: {dropped} (you moved on before saving it)",
+                                            "$warning"), seconds=8)
 
     @work(thread=True, exclusive=True, group="detail-save", exit_on_error=False)
     def _save_judgments(self) -> None:
@@ -809,8 +897,13 @@ class PromptDetailScreen(Screen[None]):
                              repeat=clip.repeat, run=clip.view.run_id, score=job.score,
                              passed=job.passed, comment=job.comment)
 
+    def _forget_submitted(self, job: SaveJob) -> None:
+        if job.clip is not None and self._submitted.get((job.rater, job.clip.key)) is job:
+            del self._submitted[(job.rater, job.clip.key)]
+
     @on(JudgmentSaved)
     def _judgment_saved(self, message: JudgmentSaved) -> None:
+        self._forget_submitted(message.job)
         self._saved_since_visit += 1
         record = message.record
         if self.source is not None:
@@ -827,43 +920,90 @@ class PromptDetailScreen(Screen[None]):
         text = Content.styled("saved ", "bold $success")
         if job.pair is not None:
             pair = job.pair
+            said = f" “{job.comment}”" if job.comment else ""
             return text + Content(f"{pair.prompt_id}: you chose {CHOICE_WORDS.get(job.choice or '', job.choice)}"
-                                  f"  ·  A was {pair.left.model}, B was {pair.right.model}")
+                                  f"{said}  ·  A was {pair.left.model}, B was {pair.right.model}")
         clip = job.clip
         assert clip is not None
-        parts = [f"{job.score}/5"] if job.score is not None else []
-        if job.passed is not None:
-            parts.append("pass" if job.passed else "fail")
-        if job.comment:
-            parts.append(f"“{job.comment}”")
-        return text + Content(f"{clip.model} · {clip.view.prompt_id} (repeat {clip.repeat + 1}): {', '.join(parts)}"
-                              " → ratings.jsonl")
+        where = f"{clip.model} · {clip.view.prompt_id} (repeat {clip.repeat + 1}): "
+        words = verdict_words(job.score, job.passed)
+        if job.on_earlier:
+            said = f"comment “{job.comment}” on your {words}" if job.comment else f"your {words}, no comment"
+            return text + Content(where + said + " → ratings.jsonl")
+        parts = [words] + ([f"“{job.comment}”"] if job.comment else [])
+        return text + Content(where + " ".join(parts) + " → ratings.jsonl")
 
     @on(JudgmentFailed)
     def _judgment_failed(self, message: JudgmentFailed) -> None:
         job = message.job
+        self._forget_submitted(job)
         counts = self._pair_counts if job.pair is not None else self._rating_counts
         if counts.get(job.key, 0) > 0:
             counts[job.key] -= 1
         if job.pair is not None and job.pair == self.pair:
-            self.revealed = None
+            self.revealed, self._last_choice = None, None
         self._set_status(Content.styled(f"not saved: {message.error}", "bold $error"), seconds=None)
         self.app.show_error(message.error, "judgment not saved")
         self._show()
 
     def action_comment(self) -> None:
-        if self.blind and self.pair is None:
+        """Write a comment. With a score or verdict staged it waits for them; on a clip (or a
+        blind pair) already judged, with nothing staged, it is added to that judgment at once;
+        otherwise it stays staged, in view, until the next score or verdict saves it along."""
+        if self.blind:
+            self._comment_on_pair()
             return
-        if not self.blind and (self.selected_clip is None or not self.selected_clip.can_be_judged):
+        clip = self.selected_clip
+        if clip is None or not clip.can_be_judged:
             return
+        staged = self.staged_score is not None or self.staged_verdict is not None
+        earlier = None if staged else self.earlier_rating(clip)
+        if earlier is not None:
+            title = f"Comment on your {earlier.words()} of {clip.model} (enter saves it)"
+            value = self.staged_comment or earlier.comment
+        elif staged:
+            title = f"Comment, saved with your {verdict_words(self.staged_score, self.staged_verdict)}"
+            value = self.staged_comment
+        else:
+            title = "Comment, saved with your next score (1-5) or verdict (y/f) of this clip"
+            value = self.staged_comment
 
-        def keep(value: str | None) -> None:
-            if value is not None:
-                self.staged_comment = " ".join(value.split())
-                self._update_staged()
+        def keep(text: str | None) -> None:
+            if text is None:
+                return
+            self.staged_comment = " ".join(text.split())
+            now = self.selected_clip
+            if earlier is not None and now is not None and now.key == clip.key \
+                    and self.staged_score is None and self.staged_verdict is None:
+                if self.staged_comment == earlier.comment:
+                    self.staged_comment = ""
+                    self._set_status("comment unchanged", seconds=3)
+                    self._update_staged()
+                    return
+                self.action_save_rating()
+                return
+            self._update_staged()
 
-        self.app.push_screen(TextAsk("Comment, saved with your next judgment of this clip",
-                                     self.staged_comment, "what stands out?"), keep)
+        self.app.push_screen(TextAsk(title, value, "what stands out?"), keep)
+
+    def _comment_on_pair(self) -> None:
+        pair = self.pair
+        if pair is None:
+            return
+        choice = self._last_choice if self.revealed is not None else None
+        title = (f"Comment on your choice ({CHOICE_WORDS.get(choice, choice)}; enter saves it)" if choice
+                 else "Comment, saved with your choice (a, b or e)")
+
+        def keep(text: str | None) -> None:
+            if text is None:
+                return
+            self.staged_comment = " ".join(text.split())
+            if choice is not None and self.pair == pair and self.revealed is not None and self.staged_comment:
+                self.action_prefer(choice)  # the same choice again, now with the comment
+                return
+            self._update_staged()
+
+        self.app.push_screen(TextAsk(title, self.staged_comment, "what stands out?"), keep)
 
     def action_change_rater(self) -> None:
         def keep(value: str | None) -> None:
@@ -898,8 +1038,8 @@ class PromptDetailScreen(Screen[None]):
                                  "thank you", seconds=6)
                 return
             self.pair, self.revealed = task, None
-            self._clear_staged()
             self._set_status("")  # the last reveal is about another pair
+            self._clear_staged()
             if task.prompt_id != self.prompt_id:
                 self.prompt_id = task.prompt_id
                 self.app.current_prompt_id = task.prompt_id

@@ -16,7 +16,7 @@ lines of ``benchmark.toml`` that change first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.markup import escape
@@ -25,8 +25,10 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker
 
@@ -49,7 +51,6 @@ from workbench.tui.widgets.screen_tabs import ScreenTabs
 
 ALL_PROMPTS = "(all prompts)"
 ALL_KEY = "\x00all"
-KEY_SEP = "\x1f"
 MAX_STATUS_LINES = 12
 MAX_FLIP_ROWS = 50
 """Changed verdicts listed at most (the title gives the full count)."""
@@ -99,6 +100,112 @@ def _short_note(row: AlignmentRow, suggestion: Suggestion | None) -> str:
     if suggestion is not None and not suggestion.informative:
         notes.append("no useful cut")
     return "; ".join(notes)
+
+
+@dataclass(frozen=True)
+class FlipRow:
+    """A (model, prompt) whose verdict differs from the one under the saved thresholds."""
+
+    passes: bool
+    """True: passes now (failed before); False: fails now."""
+    model: str
+    prompt: str
+    why: str
+    """The failed bounds: the current ones if it fails now, the saved ones if it passes now."""
+
+    @property
+    def now(self) -> str:
+        return "✓ passes" if self.passes else "✗ fails"
+
+
+FLIP_GAP = 2
+"""Spaces between the columns of the flip list."""
+MIN_PROMPT = 12
+"""A prompt id on the same line as its failed bound is cut (with …) to no fewer characters."""
+WHY_ROOM = 32
+"""Room kept for the failed bound (``temporal_flicker 0.9581 < 0.975``) on a prompt's line."""
+
+
+def clip_text(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in ``…`` where cut."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def flip_lines(rows: Sequence[FlipRow], width: int, pass_style: str = "", fail_style: str = "",
+               ) -> list[Text]:
+    """The flip list laid out in ``width`` columns: a header, then a line a row.
+
+    Long prompt ids (and model names) are cut with ``…`` so that the failed bound (scorer,
+    value and bound) stays in view; where the width leaves too little room even then (80
+    columns), each failed bound goes on its own line under its prompt.
+    """
+    if not rows or width <= 0:
+        return []
+    gap = " " * FLIP_GAP
+    now_w = max(len(row.now) for row in rows)
+    model_w = min(max(len("model"), *(len(row.model) for row in rows)), max(10, width // 4))
+    prefix = now_w + FLIP_GAP + model_w + FLIP_GAP
+    prompt_full = max(len("prompt"), *(len(row.prompt) for row in rows))
+    why_full = max(len("failed bound"), *(len(row.why) for row in rows))
+    prompt_w = min(prompt_full, width - prefix - FLIP_GAP - min(why_full, WHY_ROOM))
+    one_line = prompt_w >= min(prompt_full, MIN_PROMPT)
+    if not one_line:
+        prompt_w = width - prefix
+    why_w = width - prefix - prompt_w - FLIP_GAP if one_line else width - FLIP_GAP
+
+    def head(now: str, model: str, prompt: str) -> str:
+        return f"{now:<{now_w}}{gap}{clip_text(model, model_w):<{model_w}}{gap}{clip_text(prompt, prompt_w)}"
+
+    title = head("now", "model", "prompt")
+    title = f"{title:<{prefix + prompt_w}}{gap}failed bound" if one_line else f"{title} / failed bound"
+    lines = [Text(clip_text(title, width), style="bold")]
+    for row in rows:
+        line = Text(row.now, style=pass_style if row.passes else fail_style)
+        line.append(head("", row.model, row.prompt)[now_w:])
+        if one_line:
+            line.pad_right(prefix + prompt_w - line.cell_len)
+            line.append(gap + clip_text(row.why, why_w))
+            lines.append(line)
+        else:
+            lines.append(line)
+            lines.append(Text(gap + clip_text(row.why, why_w)))
+    for line in lines:
+        line.truncate(width, overflow="ellipsis")
+    return lines
+
+
+class FlipList(Widget):
+    """The changed verdicts, laid out for the width they get (see :func:`flip_lines`)."""
+
+    DEFAULT_CSS = """
+    FlipList {
+        width: 1fr;
+        height: auto;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: tuple[FlipRow, ...] = ()
+        self._styles = ("", "")
+
+    def show(self, rows: Sequence[FlipRow], pass_style: str = "", fail_style: str = "") -> None:
+        rows = tuple(rows)
+        if rows != self.rows or (pass_style, fail_style) != self._styles:
+            self.rows, self._styles = rows, (pass_style, fail_style)
+            self.refresh(layout=True)
+
+    def lines(self, width: int | None = None) -> list[Text]:
+        """The lines shown at ``width`` (default: the width the widget has)."""
+        return flip_lines(self.rows, self.content_size.width if width is None else width, *self._styles)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines(width))
+
+    def render(self) -> Text:
+        return Text("\n", no_wrap=True).join(self.lines())
 
 
 class ValueInput(ModalScreen[float | None]):
@@ -233,7 +340,8 @@ class ThresholdsScreen(Screen):
         self.saving = False
         self.last_plan: ThresholdSavePlan | None = None
         self.last_saved: SavedThresholds | None = None
-        self._status_lines: list[Text] = []
+        self._status_lines: list[tuple[str, Text]] = []
+        """(topic, message): one message a topic ("edit", "save", "load"), the latest kept."""
         self._rate_columns: list[str] = []
 
     # ------------------------------------------------------------------ layout
@@ -256,7 +364,7 @@ class ThresholdsScreen(Screen):
                 yield Static(id="thr-gate")
                 yield Static(id="thr-overall")
                 yield Static(id="thr-flips-title", classes="title")
-                yield DataTable(id="thr-flips", cursor_type="none", show_cursor=False)
+                yield FlipList(id="thr-flips")
                 yield Static("Pass rate per tag: prompts passing every threshold (change from saved)",
                              id="thr-rates-title", classes="title")
                 yield DataTable(id="thr-rates", cursor_type="none", show_cursor=False)
@@ -268,12 +376,8 @@ class ThresholdsScreen(Screen):
         scorers = self.query_one("#thr-scorers", DataTable)
         scorers.add_column("scorer", key="scorer")
         scorers.add_column("bounds", key="bounds")
-        for table_id in ("#thr-rates", "#thr-flips", "#thr-align"):
+        for table_id in ("#thr-rates", "#thr-align"):
             self.query_one(table_id, DataTable).can_focus = False
-        flips = self.query_one("#thr-flips", DataTable)
-        for key, label in (("now", "now"), ("model", "model"), ("prompt", "prompt"),
-                           ("why", "failed bound")):
-            flips.add_column(label, key=key)
         align = self.query_one("#thr-align", DataTable)
         for key, label in (("scorer", "scorer"), ("n", "n"), ("spearman", "spearman"),
                            ("kendall", "kendall"), ("agree", "pass agree"),
@@ -352,7 +456,8 @@ class ThresholdsScreen(Screen):
         kept = {s: t for s, t in kept.items() if s in session.facts}
         if kept:
             session.apply_edits(kept)
-            self._status(f"kept {len(kept)} unsaved edit(s) across the reload", self._tone("warning"))
+            self._status(f"kept {len(kept)} unsaved edit(s) across the reload", self._tone("warning"),
+                         topic="load")
         self.session = session
         self.people = message.people
         self.gate, self.gate_note, self.saved_gate = message.gate, message.gate_note, message.saved_gate
@@ -638,38 +743,21 @@ class ThresholdsScreen(Screen):
                     table.update_cell(scope, model, cell, update_width=True)
 
     def _flip_rows(self, passing: list[tuple[str, str]], failing: list[tuple[str, str]],
-                   ) -> dict[str, tuple[Text, str, str, str]]:
+                   ) -> list[FlipRow]:
         session = self.session
-        rows: dict[str, tuple[Text, str, str, str]] = {}
-        for model, prompt in failing[:MAX_FLIP_ROWS]:
-            why = "; ".join(_reason(f) for f in session.failures(model, prompt))
-            rows[f"{model}{KEY_SEP}{prompt}"] = (
-                Text("✗ fails", style=self._tone("error", bold=True)), model, prompt, why)
-        for model, prompt in passing[:max(0, MAX_FLIP_ROWS - len(rows))]:
-            why = "; ".join(_reason(f) for f in session.failures(model, prompt, saved=True))
-            rows[f"{model}{KEY_SEP}{prompt}"] = (
-                Text("✓ passes", style=self._tone("success", bold=True)), model, prompt, why)
+        rows = [FlipRow(False, model, prompt, "; ".join(_reason(f) for f in session.failures(model, prompt)))
+                for model, prompt in failing[:MAX_FLIP_ROWS]]
+        rows += [FlipRow(True, model, prompt,
+                         "; ".join(_reason(f) for f in session.failures(model, prompt, saved=True)))
+                 for model, prompt in passing[:max(0, MAX_FLIP_ROWS - len(rows))]]
         return rows
 
     def _sync_flips(self) -> None:
-        """Keyed diff of the changed verdicts: remove gone rows, add new ones, update changed cells."""
+        """The changed verdicts: those that fail now first, then those that pass now."""
         passing, failing = self.session.flips()
-        table = self.query_one("#thr-flips", DataTable)
+        flips = self.query_one("#thr-flips", FlipList)
         wanted = self._flip_rows(passing, failing)
-        present = {key.value for key in table.rows}
-        for key in present - wanted.keys():
-            table.remove_row(key)
-        columns = ("now", "model", "prompt", "why")
-        for key, cells in wanted.items():
-            if key not in present:
-                table.add_row(*cells, key=key)
-                continue
-            for column, cell in zip(columns, cells):
-                if str(table.get_cell(key, column)) != str(cell):
-                    table.update_cell(key, column, cell, update_width=True)
-        if list(wanted) != [row.key.value for row in table.ordered_rows]:
-            order = {key: i for i, key in enumerate(wanted)}
-            table.sort("model", "prompt", key=lambda mp: order[f"{mp[0]}{KEY_SEP}{mp[1]}"])
+        flips.show(wanted, self._tone("success", bold=True), self._tone("error", bold=True))
         title = self.query_one("#thr-flips-title", Static)
         total = len(passing) + len(failing)
         if total:
@@ -678,7 +766,7 @@ class ThresholdsScreen(Screen):
                          f"{len(passing)} now pass, {len(failing)} now fail{shown}")
         else:
             title.update("No prompt flips: every verdict is as with the saved thresholds")
-        table.display = bool(wanted)
+        flips.display = bool(wanted)
 
     def _align_cells(self, scorer: str, row: AlignmentRow) -> dict[str, str]:
         session = self.session
@@ -733,10 +821,21 @@ class ThresholdsScreen(Screen):
                 if table.get_cell(scorer, column) != value:
                     table.update_cell(scorer, column, value, update_width=True)
 
-    def _status(self, line: str | Text, style: str = "") -> None:
+    def _status(self, line: str | Text, style: str = "", topic: str = "edit") -> None:
+        """Show a message in the left column; it replaces the last one about the same topic
+        (``edit``: a change of the thresholds, ``save``: saving, ``load``: reading the file)."""
         text = line if isinstance(line, Text) else Text(line, style=style)
-        self._status_lines = (self._status_lines + [text])[-MAX_STATUS_LINES:]
+        kept = [(t, old) for t, old in self._status_lines if t != topic]
+        self._status_lines = (kept + [(topic, text)])[-MAX_STATUS_LINES:]
         self._show_status()
+
+    def _clear_status(self, *topics: str) -> None:
+        """Drop the messages about ``topics`` (all of them when none is named): a later action
+        that succeeded makes them stale."""
+        kept = [(t, text) for t, text in self._status_lines if topics and t not in topics]
+        if kept != self._status_lines:
+            self._status_lines = kept
+            self._show_status()
 
     def _show_status(self) -> None:
         text = Text()
@@ -745,7 +844,7 @@ class ThresholdsScreen(Screen):
             if edits:
                 text.append(f"● {len(edits)} unsaved: ctrl+s saves, U reverts all\n",
                             style=self._tone("warning", bold=True))
-        for line in self._status_lines:
+        for _topic, line in self._status_lines:
             text.append_text(line)
             text.append("\n")
         text.rstrip()
@@ -772,6 +871,7 @@ class ThresholdsScreen(Screen):
 
     def _after_edit(self, scorer: str | None = None) -> None:
         """Show what a change of the thresholds did; the gate's verdict follows in a worker."""
+        self._clear_status("edit")  # what an earlier edit said (a refused value, say) is stale now
         if scorer is None:
             self._sync_scorers()
         else:
@@ -884,6 +984,7 @@ class ThresholdsScreen(Screen):
             return
         self.session.revert()
         self._after_edit()
+        self._clear_status("save")  # a refused save was about edits that are gone now
         self._status(f"reverted {len(edits)} unsaved edit(s)", self._tone("warning"))
 
     def action_revert_scorer(self) -> None:
@@ -921,7 +1022,7 @@ class ThresholdsScreen(Screen):
             return
         edits = self.session.edits()
         if not edits:
-            self._status("nothing to save: every threshold is as saved", "dim")
+            self._status("nothing to save: every threshold is as saved", "dim", topic="save")
             return
         self.saving = True
         self._plan_save(self.app.bench, edits)
@@ -940,7 +1041,7 @@ class ThresholdsScreen(Screen):
         self.last_plan = message.plan
         if message.plan.empty:
             self.saving = False
-            self._status("nothing to save: the file already has these thresholds", "dim")
+            self._status("nothing to save: the file already has these thresholds", "dim", topic="save")
             return
 
         def answered(write: bool | None) -> None:
@@ -948,7 +1049,7 @@ class ThresholdsScreen(Screen):
                 self._save(message.bench, message.edits)
             else:
                 self.saving = False
-                self._status("not saved: still editing", "dim")
+                self._status("not saved: still editing", "dim", topic="save")
 
         self.app.push_screen(ThresholdDiffScreen(message.plan), answered)
 
@@ -972,7 +1073,8 @@ class ThresholdsScreen(Screen):
         for line in result.lines:
             text.append(f"\n{line.number}: {line.sign}{line.text}",
                         style=self._tone("success" if line.sign == "+" else "error"))
-        self._status(text)
+        self._clear_status()  # every earlier message (a refused save, say) is about what is saved now
+        self._status(text, topic="save")
         self.notify(escape("\n".join(result.changes) or "no change"), title=f"saved {result.path.name}")
         self._sync_scorers()
         self._show_all()
@@ -986,9 +1088,9 @@ class ThresholdsScreen(Screen):
         if isinstance(error, FileConflict):
             self._status(f"not saved: {error.path.name} changed on disk. Your edits are kept: "
                          "ctrl+r reloads the file (keeping them), then ctrl+s saves.",
-                         self._tone("error", bold=True))
+                         self._tone("error", bold=True), topic="save")
         else:
-            self._status(f"not saved: {error}", self._tone("error", bold=True))
+            self._status(f"not saved: {error}", self._tone("error", bold=True), topic="save")
         self.app.show_error(error, title="thresholds not saved")
 
     # ------------------------------------------------------------------ palette
