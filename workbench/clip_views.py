@@ -195,14 +195,19 @@ class ScoreBoard:
         if threshold is None:
             return ""
         tags = self.prompts[prompt_id].tags if prompt_id in self.prompts else ()
-        bounds = threshold.for_tags(tags)
-        parts = []
-        if bounds.min is not None:
-            parts.append(f"min {bounds.min:g}")
-        if bounds.max is not None:
-            parts.append(f"max {bounds.max:g}")
-        tag = next((t for t in tags if t in threshold.tags), None)
-        return " ".join(parts) + (f" (tag {tag})" if tag else "")
+        return bounds_in_force(threshold, tags)
+
+
+def bounds_in_force(threshold: Threshold, tags: Sequence[str]) -> str:
+    """The bounds a prompt with ``tags`` is held to, e.g. ``min 0.9`` or ``max 0.3 (tag crowds)``."""
+    bounds = threshold.for_tags(tags)
+    parts = []
+    if bounds.min is not None:
+        parts.append(f"min {bounds.min:g}")
+    if bounds.max is not None:
+        parts.append(f"max {bounds.max:g}")
+    tag = next((t for t in tags if t in threshold.tags), None)
+    return " ".join(parts) + (f" (tag {tag})" if tag else "")
 
 
 def sort_rows(rows: Sequence[GridRow], column: str | None, descending: bool = False) -> list[GridRow]:

@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from workbench.benchmark.config import Threshold
-from workbench.clip_views import ScorerNote, model_order, scorer_notes, shown_scorers
+from workbench.clip_views import ScorerNote, bounds_in_force, model_order, scorer_notes, shown_scorers
 from workbench.decide.score_matrix import ScoreCube
 from workbench.decide.thresholds import ThresholdEvaluator
 from workbench.tables.score_table import load_table, run_ids
@@ -260,15 +260,7 @@ class ResultsGrid:
         threshold = self.thresholds.get(scorer)
         if threshold is None:
             return ""
-        tags = self.prompt_tags[row]
-        bounds = threshold.for_tags(tags)
-        parts = []
-        if bounds.min is not None:
-            parts.append(f"min {bounds.min:g}")
-        if bounds.max is not None:
-            parts.append(f"max {bounds.max:g}")
-        tag = next((t for t in tags if t in threshold.tags), None)
-        return " ".join(parts) + (f" (tag {tag})" if tag else "")
+        return bounds_in_force(threshold, self.prompt_tags[row])
 
     def describe_cell(self, column: int, row: int) -> str:
         """One line about a cell: what it is, its value and the threshold it is held to."""
