@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import subprocess
-import time
+import threading
 from dataclasses import dataclass, field, fields, replace
 
 import pytest
@@ -75,10 +75,17 @@ async def save_through_the_diff(app: WorkbenchApp, pilot, answer: str = "y") -> 
 
 @dataclass(frozen=True)
 class SlowGate(GatePreview):
-    """The real gate, slowed down to take as long as the bootstrap does on a large benchmark."""
+    """The real gate, held back until the test releases it (as a long bootstrap would be)."""
 
-    DELAY = 0.3
-    state: dict = field(default_factory=lambda: {"calls": 0, "now": 0, "most": 0})
+    state: dict = field(default_factory=lambda: {"calls": 0, "now": 0, "most": 0,
+                                                 "release": threading.Event()})
+
+    def release(self) -> None:
+        self.state["release"].set()
+
+    @property
+    def running(self) -> int:
+        return self.state["now"]
 
     @property
     def calls(self) -> int:
@@ -93,7 +100,7 @@ class SlowGate(GatePreview):
         self.state["now"] += 1
         self.state["most"] = max(self.state["most"], self.state["now"])
         try:
-            time.sleep(self.DELAY)
+            self.state["release"].wait(timeout=20)
             return super().evaluate(thresholds)
         finally:
             self.state["now"] -= 1
@@ -192,10 +199,12 @@ async def test_the_gate_verdict_follows_the_thresholds_in_a_worker(scored_bench)
         slow = SlowGate(**{f.name: getattr(screen.gate, f.name) for f in fields(screen.gate)})
         screen.gate = slow
         for _ in range(6):
-            started = time.perf_counter()
             await pilot.press("left")
-            assert time.perf_counter() - started < SlowGate.DELAY
+            await pilot.pause()
+            # the key was handled, and the pass rates redrawn, while the gate is still held back
             assert "updating" in text_of(screen, "#thr-gate")
+        assert slow.calls >= 1 and slow.running == 1
+        slow.release()
         await settle(app, pilot, screen)
         assert 2 <= slow.calls < 6 and slow.most_at_once == 1  # fewer evaluations than presses
         assert screen.gate_result == evaluate_inputs(replace(inputs, thresholds=screen.session.thresholds))
