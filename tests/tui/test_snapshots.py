@@ -29,13 +29,30 @@ def bench(_snapshot_template: Path, tmp_path: Path) -> Path:
 
 
 async def settle(pilot) -> None:
-    """Every worker done and painted; the folder's path (it differs per machine) off the header."""
+    """The benchmark loaded, every worker done and the screen no longer changing (a worker's
+    message can land a frame or two after the worker ends); then the folder's path (it differs
+    per machine) off the header."""
     app = pilot.app
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    for _ in range(200):
+        if app.bench is not None and type(app.screen).__name__ != "StartingScreen":
+            break
+        await pilot.pause(0.05)
+    await _steady(pilot)
     app.sub_title = "hard-cases"
-    await pilot.pause()
+    await _steady(pilot)
+
+
+async def _steady(pilot) -> None:
+    app = pilot.app
+    previous = None
+    for _ in range(60):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        shown = app.export_screenshot()
+        if shown == previous and not any(w.is_running for w in app.workers):
+            return
+        previous = shown
+    raise AssertionError("the screen never settled")
 
 
 def keys_then_settle(*keys: str):
