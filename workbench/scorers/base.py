@@ -104,6 +104,39 @@ class Scorer:
         return None
 
 
+class FullLumaMean(Scorer):
+    """A scorer whose value is the mean, over sampled frames, of one measure of full-resolution
+    luma. Subclasses set ``min_size`` (rows and columns the measure needs), ``needs`` (what for,
+    in the error message) and implement :meth:`measure`."""
+
+    min_size: ClassVar[int]
+    needs: ClassVar[str]
+
+    def measure(self, frame: Frame) -> float:
+        raise NotImplementedError
+
+    def start(self, context: object) -> None:
+        self._values: list[float] = []
+        self._too_small: tuple[int, int] | None = None
+
+    def sample(self, frame: Frame) -> None:
+        luma = frame.full_luma
+        if luma.shape[0] < self.min_size or luma.shape[1] < self.min_size:
+            self._too_small = (frame.width, frame.height)
+            return
+        self._values.append(self.measure(frame))
+
+    def finish(self, summary: DecodeSummary) -> ScoreResult:
+        if not self._values:
+            if self._too_small:
+                width, height = self._too_small
+                raise ScorerError(f"frames are too small ({width}x{height}) for {self.needs}")
+            raise ScorerError("no frame decoded")
+        import numpy as np  # (the same mean as before this base class existed, to the last bit)
+
+        return ScoreResult(float(np.mean(self._values)), f"{len(self._values)} frames sampled")
+
+
 @dataclass(frozen=True)
 class ScoreValue:
     """One scorer's outcome for one video: a value, or an error with its reason."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.media.decode import DecodeSummary, Frame
-from workbench.scorers.base import ScoreResult, Scorer, ScorerError, ScorerInfo
+from workbench.media.decode import Frame
+from workbench.scorers.base import FullLumaMean, ScorerInfo
 
 BLOCK = 8
 # Added to both means (in full-range levels) so flat pictures do not divide by ~0.
@@ -45,7 +45,7 @@ def blockiness(luma: np.ndarray, level_scale: float = 1.0) -> float:
     return (boundary + REGULARISER) / (interior + REGULARISER) - 1.0
 
 
-class BlockinessScorer(Scorer):
+class BlockinessScorer(FullLumaMean):
     info = ScorerInfo(
         name="blockiness",
         version="1",
@@ -56,21 +56,8 @@ class BlockinessScorer(Scorer):
         inputs=(),
     )
 
-    def start(self, context: object) -> None:
-        self._values: list[float] = []
-        self._too_small: tuple[int, int] | None = None
+    min_size = 2 * BLOCK
+    needs = "an 8x8 block grid"
 
-    def sample(self, frame: Frame) -> None:
-        luma = frame.full_luma
-        if luma.shape[0] < 2 * BLOCK or luma.shape[1] < 2 * BLOCK:
-            self._too_small = (frame.width, frame.height)
-            return
-        self._values.append(blockiness(luma, frame.level_scale))
-
-    def finish(self, summary: DecodeSummary) -> ScoreResult:
-        if not self._values:
-            if self._too_small:
-                width, height = self._too_small
-                raise ScorerError(f"frames are too small ({width}x{height}) for an 8x8 block grid")
-            raise ScorerError("no frame decoded")
-        return ScoreResult(float(np.mean(self._values)), f"{len(self._values)} frames sampled")
+    def measure(self, frame: Frame) -> float:
+        return blockiness(frame.full_luma, frame.level_scale)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.media.decode import DecodeSummary, Frame
-from workbench.scorers.base import ScoreResult, Scorer, ScorerError, ScorerInfo
+from workbench.media.decode import Frame
+from workbench.scorers.base import FullLumaMean, ScorerInfo
 
 # The Laplacian is evaluated on every third row (all columns): an unbiased
 # estimate of the frame's variance at a third of the cost; a step of 3 visits
@@ -25,7 +25,7 @@ def laplacian_variance(luma: np.ndarray) -> float:
     return max(0.0, float(np.dot(values, values)) / values.size - mean * mean)
 
 
-class SharpnessScorer(Scorer):
+class SharpnessScorer(FullLumaMean):
     info = ScorerInfo(
         name="sharpness",
         version="1",
@@ -36,21 +36,8 @@ class SharpnessScorer(Scorer):
         inputs=(),
     )
 
-    def start(self, context: object) -> None:
-        self._values: list[float] = []
-        self._too_small: tuple[int, int] | None = None
+    min_size = 3
+    needs = "a 3x3 Laplacian"
 
-    def sample(self, frame: Frame) -> None:
-        luma = frame.full_luma
-        if luma.shape[0] < 3 or luma.shape[1] < 3:
-            self._too_small = (frame.width, frame.height)
-            return
-        self._values.append(laplacian_variance(luma) * frame.level_scale ** 2)
-
-    def finish(self, summary: DecodeSummary) -> ScoreResult:
-        if not self._values:
-            if self._too_small:
-                width, height = self._too_small
-                raise ScorerError(f"frames are too small ({width}x{height}) for a 3x3 Laplacian")
-            raise ScorerError("no frame decoded")
-        return ScoreResult(float(np.mean(self._values)), f"{len(self._values)} frames sampled")
+    def measure(self, frame: Frame) -> float:
+        return laplacian_variance(frame.full_luma) * frame.level_scale ** 2
