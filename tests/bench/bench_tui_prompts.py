@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from big_benchmark import write_big_benchmark  # noqa: E402
-from textual import events  # noqa: E402
+from pilot_timing import ms, press, until  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
@@ -43,24 +43,6 @@ from workbench.tui.screens.prompt_rows import prompt_row  # noqa: E402
 
 SIZE = (120, 40)
 RUNS = 5
-
-
-def ms(seconds: float) -> float:
-    return seconds * 1000
-
-
-async def until(condition, timeout: float = 30.0) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the screen did not get there in time")
-        await asyncio.sleep(0.001)
-
-
-def press(app: App, key: str) -> None:
-    """Send one key as the terminal would (no waiting, unlike Pilot.press)."""
-    character = {"space": " ", "backspace": None, "down": None}.get(key, key)
-    app.post_message(events.Key(key, character))
 
 
 def load_worker(root: Path) -> float:

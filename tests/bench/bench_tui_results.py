@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from big_benchmark import write_big_benchmark  # noqa: E402
-from textual import events  # noqa: E402
+from pilot_timing import ms, press, until  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
@@ -44,19 +44,6 @@ from workbench.tui.widgets.score_table import ScoreTable  # noqa: E402
 SIZE = (160, 50)
 OPEN_TARGET_MS = 500.0
 RUNS = 5
-
-
-def ms(seconds: float) -> float:
-    return seconds * 1000
-
-
-async def until(condition, timeout: float = 30.0) -> None:
-    """Yield to the event loop until ``condition()`` holds."""
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the screen did not get there in time")
-        await asyncio.sleep(0.001)
 
 
 def painted(app: WorkbenchApp, after: int = 0):
@@ -131,11 +118,6 @@ async def start_to_results(root: Path) -> float:
             await until(painted(app))
             times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def press(app: App, key: str) -> None:
-    """Send one key as the terminal would (no waiting, unlike Pilot.press)."""
-    app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
 async def interactions(root: Path) -> dict[str, float]:
