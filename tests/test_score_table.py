@@ -249,3 +249,26 @@ def test_results_of_an_older_scorer_version_are_not_mixed_in(tmp_path):
     frame = load_scores(Benchmark.load(root), warnings=warnings)
     assert frame.select("model", "version").rows() == [("new", current)]
     assert any("sharpness@0-old" in w and "workbench score" in w for w in warnings)
+
+
+def test_a_table_is_read_once_per_state_of_its_files_and_settings(scored_bench):
+    """Every screen reads the same table after a reload: the second read returns the first's
+    table (and its warnings); any change to the files or the benchmark reads afresh."""
+    bench = Benchmark.load(scored_bench)
+    said: list[str] = []
+    first = load_table(bench, warnings=said)
+    again: list[str] = []
+    assert load_table(Benchmark.load(scored_bench), warnings=again) is first and again == said
+
+    record_rating(bench, "hands-1", "old", rater="ana", score=3)  # ratings.jsonl changed
+    rated = load_table(bench)
+    assert rated is not first and "human.rating" in rated.get_column("scorer").to_list()
+
+    (run,) = run_ids(bench)
+    scores = scored_bench / "runs" / run / "scores.jsonl"
+    scores.write_text(scores.read_text() + '{"model": "old", "prompt_id": "hands-1", "repeat": 0, "scorer":')
+    torn: list[str] = []
+    assert load_table(bench, warnings=torn) is not rated and torn  # an interrupted line, warned about
+
+    bench.config.thresholds.clear()  # the settings changed: the passed column is read afresh
+    assert load_table(bench).get_column("passed").is_null().all()

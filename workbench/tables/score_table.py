@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import math
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -229,6 +231,33 @@ def scorer_order(bench: Benchmark, scorers: list[str]) -> list[str]:
     return _order(scorers, list(bench.config.scorers), HUMAN_SCORER_NAMES)
 
 
+#: The last few tables read, by everything their contents depend on. Every screen of the
+#: terminal workbench (and the gate, and alignment) reads the same table after each reload;
+#: the first read serves the others. Frames are immutable, so sharing them is safe.
+_READ: OrderedDict[tuple, tuple[pl.DataFrame, tuple[str, ...]]] = OrderedDict()
+_READ_LOCK = threading.Lock()
+_READ_KEEP = 4
+
+
+def _inputs_key(bench: Benchmark, runs: list[str] | None, tag: str | None, include_human: bool) -> tuple:
+    """What a table depends on: the files read (by size and modification time) and the
+    benchmark's prompts and configuration."""
+    files: list[tuple] = []
+    paths = [bench.runs_dir / run / name for run in run_ids(bench) for name in (SCORES_FILE, "journal.jsonl")]
+    if include_human:
+        paths.append(bench.ratings_path)
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            files.append((str(path), None, None))
+        else:
+            files.append((str(path), stat.st_size, stat.st_mtime_ns))
+    prompts = tuple((p.id, p.tags) for p in bench.prompts)
+    return (str(bench.root.resolve()), tuple(runs or ()), tag, include_human, tuple(files), prompts,
+            bench.config.model_dump_json())
+
+
 def load_table(
     bench: Benchmark, runs: list[str] | None = None, tag: str | None = None, include_human: bool = True,
     warnings: list[str] | None = None,
@@ -237,8 +266,28 @@ def load_table(
     from :func:`workbench.decide.thresholds.passed_column` (None where no threshold applies).
 
     Rows are ordered by prompt (benchmark order), model (config order), repeat and scorer.
+    A table read before from the very same files and settings is returned again (with its
+    warnings), not read twice.
     """
     warnings = warnings if warnings is not None else []
+    key = _inputs_key(bench, runs, tag, include_human)
+    with _READ_LOCK:  # a second reader waits for the first and takes its table
+        if key in _READ:
+            _READ.move_to_end(key)
+            frame, said = _READ[key]
+            warnings.extend(said)
+            return frame
+        said: list[str] = []
+        frame = _read_table(bench, runs, tag, include_human, said)
+        _READ[key] = (frame, tuple(said))
+        while len(_READ) > _READ_KEEP:
+            _READ.popitem(last=False)
+    warnings.extend(said)
+    return frame
+
+
+def _read_table(bench: Benchmark, runs: list[str] | None, tag: str | None, include_human: bool,
+                warnings: list[str]) -> pl.DataFrame:
     if tag is not None and tag not in bench.tags():
         raise NotFound(f"no prompt is tagged {tag!r} (tags: {', '.join(bench.tags()) or 'none'})")
     scores = load_scores(bench, runs, warnings)
