@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from big_benchmark import write_big_benchmark  # noqa: E402
 from pilot_timing import ms, press, until  # noqa: E402
+from workbench.tables.score_table import forget_read_tables  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
@@ -49,6 +50,7 @@ def load_worker(root: Path) -> float:
     times = []
     bench = Benchmark.load(root)
     for _ in range(3):
+        forget_read_tables()  # every file read each time
         start = time.perf_counter()
         results = latest_results(bench)
         times.append(time.perf_counter() - start)
@@ -60,6 +62,7 @@ async def start_to_list(root: Path) -> float:
     """App start (reading every file) to the list painted with its model columns."""
     times = []
     for _ in range(3):
+        forget_read_tables()  # each start reads every file, as a new process would
         start = time.perf_counter()
         app = WorkbenchApp(root, start="prompts")
         async with app.run_test(size=SIZE):

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from big_benchmark import write_big_benchmark  # noqa: E402
 from pilot_timing import ms, press, until  # noqa: E402
+from workbench.tables.score_table import forget_read_tables  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
@@ -84,7 +85,8 @@ async def open_results(root: Path) -> dict[str, float]:
         app = WorkbenchApp(root, start="runs")
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
-            app.prefetched_results = None  # as if the user pressed 3 before the read-ahead finished
+            app.prefetched_results = None  # as if the user pressed 3 before the read-ahead finished:
+            forget_read_tables()  # the screen reads every file itself
             start, start_cpu = time.perf_counter(), time.process_time()
             app.switch_mode("results")
             await until(painted(app))
@@ -112,6 +114,7 @@ async def start_to_results(root: Path) -> float:
     """From app start (reading every file) to the Results table painted, median in seconds."""
     times = []
     for _ in range(3):
+        forget_read_tables()  # each start reads every file, as a new process would
         start = time.perf_counter()
         app = WorkbenchApp(root, start="results")
         async with app.run_test(size=SIZE):
@@ -212,6 +215,7 @@ def core_figures(root: Path) -> dict[str, float]:
         start = time.perf_counter()
         bench = Benchmark.load(root)
         loads.append(time.perf_counter() - start)
+        forget_read_tables()
         start = time.perf_counter()
         build_results_grid(bench)
         builds.append(time.perf_counter() - start)

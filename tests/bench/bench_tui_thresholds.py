@@ -73,7 +73,10 @@ async def screen_presses(root: Path, moves: list[int], gate: bool = True) -> tup
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.screens.thresholds import ThresholdsScreen
 
+    from workbench.tables.score_table import forget_read_tables
+
     oracle = TuningSession.load(Benchmark.load(root))
+    forget_read_tables()  # the screen's open reads every file, as in a new process
     app = WorkbenchApp(root, start="thresholds")
     waiting: dict = {"want": None, "painted": None}
     latencies: list[float] = []

@@ -239,6 +239,12 @@ _READ_LOCK = threading.Lock()
 _READ_KEEP = 4
 
 
+def forget_read_tables() -> None:
+    """Drop every table kept by :func:`load_table` (for measuring a first read)."""
+    with _READ_LOCK:
+        _READ.clear()
+
+
 def _inputs_key(bench: Benchmark, runs: list[str] | None, tag: str | None, include_human: bool) -> tuple:
     """What a table depends on: the files read (by size and modification time) and the
     benchmark's prompts and configuration."""
